@@ -1,0 +1,31 @@
+# Two entry points, both self-contained on a fresh machine with Python 3.11:
+#   make example   set up .venv and summarize the bundled example cluster
+#   make test      set up .venv and run the lint and the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; installing it before the project stops pip from pulling a CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: setup example test lint bench-speed bench-quality clean
+
+$(BIN)/newsfuse: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e ".[test,bench,fetch]"
+	touch $@
+
+setup: $(BIN)/newsfuse
+
+example: setup
+	HF_HUB_OFFLINE=1 $(BIN)/newsfuse summarize --max-words 150 examples/budapest/*.txt
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

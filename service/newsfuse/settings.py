@@ -1,0 +1,123 @@
+"""Configuration: one frozen ``Settings`` built at start-up and passed down explicitly.
+
+Every field can be set from an environment variable ``NEWSFUSE_<FIELD>`` (upper case) and,
+for the command line, from a flag; flags win over the environment, which wins over the
+defaults below. Nothing else in newsfuse reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All tunables of newsfuse. Defaults suit news clusters on a small CPU machine."""
+
+    # --- models -------------------------------------------------------------------------
+    model: str | None = None
+    """Directory of a Hugging Face encoder-decoder checkpoint; unset: extractive fusion."""
+    device: str = "auto"
+    """``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda`` or ``cuda:N``."""
+    threads: int = 0
+    """torch intra-op threads on CPU; 0 keeps torch's default (one per core)."""
+    embed_batch_size: int = 64
+
+    # --- pipeline -----------------------------------------------------------------------
+    max_words: int = 150
+    """Default word budget of a summary when the request gives none."""
+    paraphrase_threshold: float = 0.80
+    """Cosine of sentence embeddings at and above which two sentences are one fact."""
+    near_duplicate_threshold: float = 0.6
+    """Estimated Jaccard of word 3-shingles at and above which two sentences are one fact."""
+    redundancy_threshold: float = 0.65
+    """Cosine above which a candidate summary sentence repeats one already chosen."""
+
+    # --- request limits -----------------------------------------------------------------
+    max_documents: int = 2000
+    max_document_chars: int = 5_000_000
+    max_request_chars: int = 20_000_000
+    max_sentences_per_request: int = 100_000
+    max_sentence_chars: int = 2000
+    """Longer sentences are cut into pieces of at most this many characters."""
+
+    # --- server -------------------------------------------------------------------------
+    host: str = "0.0.0.0"
+    port: int = 50051
+    metrics_port: int = 9090
+    max_batch_size: int = 16
+    max_wait_ms: float = 5.0
+    max_queue: int = 256
+    workers: int = 32
+    max_receive_mb: int = 64
+    grace_seconds: float = 15.0
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    auth_token: str | None = None
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from ``NEWSFUSE_*`` variables, then apply non-``None`` overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"NEWSFUSE_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, hints[f.name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Reject values that cannot work, naming the setting."""
+        positive = (
+            "embed_batch_size",
+            "max_words",
+            "max_documents",
+            "max_document_chars",
+            "max_request_chars",
+            "max_sentences_per_request",
+            "max_sentence_chars",
+            "max_batch_size",
+            "max_queue",
+            "workers",
+            "max_receive_mb",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"setting {name} must be at least 1, got {getattr(self, name)}")
+        for name in ("paraphrase_threshold", "near_duplicate_threshold", "redundancy_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"setting {name} must be in (0, 1], got {value}")
+        if self.threads < 0 or self.max_wait_ms < 0 or self.grace_seconds < 0:
+            raise ValueError("settings threads, max_wait_ms and grace_seconds must be >= 0")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("settings tls_cert and tls_key must be given together")
+
+
+def _parse(name: str, raw: str, hint: Any) -> Any:
+    origin_args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(a for a in origin_args if a is not type(None))
+    try:
+        if hint is bool:
+            lowered = raw.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return lowered in ("1", "true", "yes")
+        return hint(raw)
+    except ValueError:
+        raise ValueError(
+            f"environment variable NEWSFUSE_{name.upper()}={raw!r} is not a valid {hint.__name__}"
+        ) from None

@@ -1,0 +1,163 @@
+"""Data types passed between the pipeline stages.
+
+Every stage takes and returns these frozen dataclasses; none of them knows about gRPC,
+protobuf or the command line. Character offsets are Python ``str`` indices (Unicode code
+points) into ``Document.text`` exactly as the caller sent it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+Mode = Literal["auto", "extractive", "abstractive"]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article as the caller sent it."""
+
+    id: str
+    text: str
+    title: str | None = None
+    date: dt.date | None = None
+    authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)`` in one document's text."""
+
+    doc: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A body sentence of one document.
+
+    ``doc`` indexes the request's documents; ``index`` counts body sentences within that
+    document (0-based); ``text == document.text[start:end]`` always holds.
+    """
+
+    doc: int
+    index: int
+    start: int
+    end: int
+    text: str
+    paragraph: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A document after ingest: metadata found in it, body sentences, removed boilerplate."""
+
+    document: Document
+    title: str | None
+    date: dt.date | None
+    authors: tuple[str, ...]
+    sentences: tuple[Sentence, ...]
+    boilerplate: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FactCluster:
+    """Sentences (indices into the flat sentence list) that report the same fact."""
+
+    id: int
+    members: tuple[int, ...]
+    documents: tuple[int, ...]
+    representative: int
+
+
+@dataclass(frozen=True, slots=True)
+class RankedFact:
+    """A fact cluster with its salience score and the features behind it."""
+
+    cluster: FactCluster
+    score: float
+    support: int
+    centrality: float
+    position: float
+    recency: float
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A source sentence supporting a summary sentence."""
+
+    document_id: str
+    sentence_index: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    """One output sentence and every source sentence that supports it."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    generated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What the summary tells about each input document."""
+
+    id: str
+    title: str | None
+    date: dt.date | None
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateSpan:
+    """A member of a group of sentences that say the same thing."""
+
+    document_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryOptions:
+    """Per-request options. ``None`` means no limit of that kind."""
+
+    max_words: int | None = 150
+    max_sentences: int | None = None
+    mode: Mode = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts and timings of one summarization."""
+
+    model: str
+    documents: int
+    sentences_in: int
+    sentences_after_dedup: int
+    seconds: float
+    duplicate_documents: int = 0
+    generated_sentences: int | None = None
+    unsupported_dropped: int | None = None
+    input_tokens: int | None = None
+    input_tokens_raw: int | None = None
+    extra: dict[str, float | int | str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The fused, cited summary of one cluster of documents."""
+
+    sentences: tuple[SummarySentence, ...]
+    documents: tuple[DocumentInfo, ...]
+    duplicates: tuple[tuple[DuplicateSpan, ...], ...]
+    stats: Stats
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
