@@ -1,0 +1,1 @@
+"""Generated code of the newsfuse.v1 API."""
