@@ -24,6 +24,7 @@ class FusionContext:
     members index it) and ``embeddings`` holds one unit-length row per sentence.
     ``ranked`` has every fact cluster, most salient first; ``selected`` is the extractive
     choice within the word/sentence budget, already in summary order.
+    ``documents[i].sentences`` are the sentences of document ``i``.
     """
 
     documents: Sequence[ParsedDocument]
@@ -33,6 +34,8 @@ class FusionContext:
     selected: Sequence[RankedFact]
     options: SummaryOptions
     embedder: Embedder
+    duplicate_of: tuple[int | None, ...] = ()
+    """Per document: the index of the earlier document it copies, or ``None``."""
 
 
 @dataclass(slots=True)

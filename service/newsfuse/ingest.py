@@ -1,0 +1,342 @@
+"""Ingest: metadata, boilerplate removal and sentence splitting with exact character spans.
+
+Nothing here rewrites the caller's text. Boilerplate is found as character ranges and
+*masked* (replaced by spaces in a working copy of the same length), so every offset found
+on the working copy is also an offset into the original and ``text[start:end]`` is always
+the sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import blingfire
+import yaml
+
+from newsfuse.types import Document, ParsedDocument, Sentence, Span
+
+_LOGGER = logging.getLogger(__name__)
+
+# Sentence-final punctuation, optionally followed by closing quotes/brackets.
+_TERMINATED = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s*$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
+_HEADER_LINE = re.compile(r"^\s*date:?\s+(\d{4}-\d{2}-\d{2})\b[ \t]*(.*)$", re.IGNORECASE)
+_PUBLISHED_LINE = re.compile(
+    r"^\s*(?:>\s*)?(?:published|updated|posted|last updated)\b:?\s*(.*)$", re.IGNORECASE
+)
+_QUOTE_MARKER_ONLY = re.compile(r"^\s*>\s*$")
+
+# A line that starts a block of teasers for other stories: everything after it is dropped.
+_TEASER_START = re.compile(
+    r"^\s*(you may also like|you might also like|you may have missed|related (stories|articles"
+    r"|coverage|news|posts)|more (stories|news|from [^.!?]{1,40})|recommended( for you| stories)?"
+    r"|most (read|popular|viewed)|read next|trending( now| stories)?|editor'?s picks"
+    r"|more on this story|around the web|from our partners)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# Lines that are page furniture wherever they stand.
+_FURNITURE = re.compile(
+    r"^\s*(share( and follow| this( story| article)?( on [^.]{0,40})?| on [^.]{0,40}| via [^.]{0,40}"
+    r"|this @\S+)?|follow( us)?( on [^.]{0,40})?|advertisement|skip advertisement|ad"
+    r"|read the full (article|story)( here)?|read (the )?more( here)?|click here[^.]{0,60}"
+    r"|you can share this (story|article)[^.]{0,60}|sign up[^.]{0,80}newsletter[^.]{0,40}"
+    r"|subscribe[^.]{0,60}|getty images|image (source|caption)[^.]{0,60}|copyright[^.]{0,80}"
+    r"|all rights reserved\.?|©[^.]{0,80}|(listen|watch) to this (article|story)[^.]{0,40}"
+    r"|print|email|comments?|\d+ comments?)\s*:?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+_HTML_DROP = re.compile(
+    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,2000}>")
+_MARKDOWN = re.compile(r"\*\*|__|^\s{0,3}#{1,6}\s|^\s{0,3}>\s?", re.MULTILINE)
+_SURROGATE_OR_CONTROL = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+_DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATE_DMY = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
+_DATE_MDY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
+
+#: Units without sentence-final punctuation and at least this many words are kept as text
+#: (a sentence that lost its full stop); shorter ones are headings, captions or bylines.
+_MIN_WORDS_UNTERMINATED_BODY = 30
+#: Wrapped-paragraph detection: lines no longer than this are candidates for hard wrapping.
+_MAX_WRAPPED_LINE = 100
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A paragraph candidate: a character range of the working text."""
+
+    start: int
+    end: int
+    terminated: bool
+    words: int
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Parse a date from front matter or a header line; ``None`` if it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if m := _DATE_ISO.search(text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _DATE_DMY.search(text):
+            month = _MONTHS.get(m[2].lower())
+            if month:
+                return dt.date(int(m[3]), month, int(m[1]))
+        if m := _DATE_MDY.search(text):
+            month = _MONTHS.get(m[1].lower())
+            if month:
+                return dt.date(int(m[3]), month, int(m[2]))
+    except ValueError:
+        return None
+    return None
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` of ``text``; whitespace is trimmed off each span.
+
+    Uses blingfire's sentence breaker (no downloads, fast, keeps hard-wrapped lines
+    together). Works for any ``str``: characters blingfire cannot take are masked first.
+    """
+    work = _SURROGATE_OR_CONTROL.sub(" ", text)
+    spans: list[tuple[int, int]] = []
+    if not work.strip():
+        return spans
+    _, offsets = blingfire.text_to_sentences_and_offsets(work)
+    for start, end in offsets:
+        start, end = _trim(work, max(0, start), min(len(work), end))
+        if start < end:
+            spans.append((start, end))
+    if not spans:
+        start, end = _trim(work, 0, len(work))
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _mask(chars: list[str], start: int, end: int) -> None:
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each line, without its newline."""
+    for m in _LINE.finditer(text):
+        end = m.end() - 1 if m.group().endswith("\n") else m.end()
+        yield m.start(), end
+
+
+def _normalise_line(line: str) -> str:
+    return " ".join(_WORD.findall(line.casefold()))
+
+
+def _split_long(start: int, end: int, text: str, limit: int) -> list[tuple[int, int]]:
+    """Cut a span longer than ``limit`` at whitespace so no piece exceeds ``limit``."""
+    pieces = []
+    while end - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        if cut <= start:
+            cut = start + limit
+        s, e = _trim(text, start, cut)
+        if s < e:
+            pieces.append((s, e))
+        start = cut
+    s, e = _trim(text, start, end)
+    if s < e:
+        pieces.append((s, e))
+    return pieces
+
+
+def ingest(document: Document, doc_index: int = 0, *, max_sentence_chars: int = 2000) -> ParsedDocument:
+    """Find metadata, mask boilerplate and split the body into sentences with exact spans."""
+    text = document.text
+    chars = list(_SURROGATE_OR_CONTROL.sub(" ", text))
+    title = document.title or None
+    date = document.date
+    authors = document.authors
+    boilerplate: list[Span] = []
+
+    def drop(start: int, end: int) -> None:
+        if start < end:
+            _mask(chars, start, end)
+            boilerplate.append(Span(doc_index, start, end))
+
+    # Front matter (YAML between --- lines) at the very top.
+    if m := _FRONT_MATTER.match(text):
+        try:
+            meta = yaml.safe_load(m.group(1))
+        except yaml.YAMLError:
+            meta = None
+        if isinstance(meta, dict):
+            if title is None and isinstance(meta.get("title"), str | int | float):
+                title = str(meta["title"]).strip() or None
+            date = date or parse_date(meta.get("date") or meta.get("published"))
+            raw_authors = meta.get("authors") or meta.get("author")
+            if not authors and raw_authors:
+                items = raw_authors if isinstance(raw_authors, list) else [raw_authors]
+                authors = tuple(str(a).strip() for a in items if str(a).strip())
+        drop(m.start(), m.end())
+
+    # HTML: scripts and comments go whole, tags are masked but their text stays.
+    if "<" in text:
+        for m in _HTML_DROP.finditer(text):
+            drop(m.start(), m.end())
+        for m in _HTML_TAG.finditer(text):
+            _mask(chars, m.start(), m.end())
+    # Markdown emphasis and quote markers are masked so they never start a sentence.
+    for m in _MARKDOWN.finditer(text):
+        _mask(chars, m.start(), m.end())
+
+    work = "".join(chars)
+    lines = [(s, e) for s, e in _lines(work)]
+    first_content = True
+    seen = Counter(
+        key for s, e in lines if len((key := _normalise_line(work[s:e])).split()) >= 3
+    )
+    teaser = False
+    for start, end in lines:
+        line = work[start:end]
+        if not line.strip():
+            continue
+        if teaser:
+            drop(start, end)
+            continue
+        if _TEASER_START.match(line):
+            teaser = True
+            drop(start, end)
+            continue
+        if first_content and (m := _HEADER_LINE.match(line)):
+            date = date or parse_date(m.group(1))
+            title = title or (m.group(2).strip() or None)
+            drop(start, end)
+            first_content = False
+            continue
+        first_content = False
+        if (m := _PUBLISHED_LINE.match(text[start:end])) and (found := parse_date(m.group(1))):
+            date = date or found
+            drop(start, end)
+            continue
+        if _QUOTE_MARKER_ONLY.match(text[start:end]) or (
+            len(line.split()) <= 12 and _FURNITURE.match(line)
+        ):
+            drop(start, end)
+            continue
+        if seen.get(_normalise_line(line), 0) >= 2:
+            # The same line twice in one article: an image caption printed twice.
+            drop(start, end)
+
+    work = "".join(chars)
+    units = list(_units(work))
+    has_terminated = any(u.terminated for u in units)
+    sentences: list[Sentence] = []
+    for paragraph, unit in enumerate(units):
+        if has_terminated and not unit.terminated and unit.words < _MIN_WORDS_UNTERMINATED_BODY:
+            # Headline, section heading, caption or byline: not body text.
+            if title is None and paragraph < 3:
+                title = " ".join(work[unit.start : unit.end].split())
+            drop(unit.start, unit.end)
+            continue
+        segment = work[unit.start : unit.end]
+        for s, e in split_sentences(segment):
+            for start, end in _split_long(unit.start + s, unit.start + e, work, max_sentence_chars):
+                if not _WORD.search(work[start:end]):
+                    continue
+                sentences.append(
+                    Sentence(
+                        doc=doc_index,
+                        index=len(sentences),
+                        start=start,
+                        end=end,
+                        text=text[start:end],
+                        paragraph=paragraph,
+                    )
+                )
+    return ParsedDocument(
+        document=document,
+        title=title,
+        date=date,
+        authors=tuple(authors),
+        sentences=tuple(sentences),
+        boilerplate=tuple(boilerplate),
+    )
+
+
+def _units(work: str) -> Iterator[_Unit]:
+    """Paragraph units: blank-line blocks, either hard-wrapped paragraphs or one unit per line."""
+    block: list[tuple[int, int]] = []
+    for start, end in [*_lines(work), (len(work), len(work))]:
+        if work[start:end].strip():
+            block.append(_trim(work, start, end))
+            continue
+        if block:
+            yield from _block_units(work, block)
+            block = []
+
+
+def _block_units(work: str, block: Sequence[tuple[int, int]]) -> Iterator[_Unit]:
+    open_lines = sum(1 for s, e in block[:-1] if not _TERMINATED.search(work[s:e]))
+    wrapped = (
+        len(block) > 1
+        and max(e - s for s, e in block) <= _MAX_WRAPPED_LINE
+        and open_lines * 2 >= len(block) - 1
+    )
+    groups = [(block[0][0], block[-1][1])] if wrapped else block
+    for start, end in groups:
+        segment = work[start:end]
+        yield _Unit(
+            start=start,
+            end=end,
+            terminated=bool(_TERMINATED.search(segment)),
+            words=len(_WORD.findall(segment)),
+        )
+
+
+def ingest_all(documents: Sequence[Document], *, max_sentence_chars: int = 2000) -> list[ParsedDocument]:
+    """Ingest every document of a request."""
+    return [
+        ingest(doc, i, max_sentence_chars=max_sentence_chars) for i, doc in enumerate(documents)
+    ]

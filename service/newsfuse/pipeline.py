@@ -1,0 +1,254 @@
+"""The pipeline: ingest → dedup → rank → fuse → cite, for one request or many.
+
+``Pipeline`` holds the loaded models and the settings; it has no other state, so one
+instance serves concurrent requests. The gRPC servicer and the CLI are thin adapters
+around it. The steps are exposed separately (``prepare``, ``fuse``, ``finish``) so a server
+can batch the model work of many requests between them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from newsfuse.dedup import deduplicate
+from newsfuse.embed import Embedder, TransformerEmbedder
+from newsfuse.errors import InvalidInput, LimitExceeded
+from newsfuse.fuse import Fuser, FusionContext, FusionResult, fuse_many
+from newsfuse.fuse.extractive import ExtractiveFuser
+from newsfuse.ingest import ingest_all
+from newsfuse.rank import rank, select
+from newsfuse.settings import Settings
+from newsfuse.types import (
+    Document,
+    DocumentInfo,
+    DuplicateSpan,
+    Stats,
+    Summary,
+    SummaryOptions,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+_MODES = ("auto", "extractive", "abstractive")
+
+_WARMUP_DOCUMENTS = (
+    Document(
+        id="warmup-1",
+        text="The council approved the new budget on Monday. Spending on schools will rise.",
+    ),
+    Document(
+        id="warmup-2",
+        text="On Monday the council passed the budget. It raises spending on schools.",
+    ),
+)
+
+
+class Pipeline:
+    """Summarizes clusters of documents with the models it was built with."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, fuser: Fuser | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.extractive = ExtractiveFuser()
+        self.model_fuser = fuser
+
+    @classmethod
+    def load(cls, settings: Settings) -> Pipeline:
+        """Load the embedding model and, when ``settings.model`` is set, the seq2seq model."""
+        if settings.threads:
+            import torch
+
+            torch.set_num_threads(settings.threads)
+        embedder = TransformerEmbedder(device=settings.device, batch_size=settings.embed_batch_size)
+        fuser = None
+        if settings.model:
+            from newsfuse.fuse.seq2seq import load_fuser
+
+            fuser = load_fuser(settings)
+        return cls(settings, embedder, fuser)
+
+    @property
+    def model_name(self) -> str:
+        return self.model_fuser.name if self.model_fuser is not None else self.extractive.name
+
+    def warmup(self) -> None:
+        """Run one small request through every loaded model so the first real one is fast."""
+        self.summarize(_WARMUP_DOCUMENTS, SummaryOptions(max_words=40))
+
+    # -- validation ----------------------------------------------------------------------
+
+    def validate(self, documents: Sequence[Document], options: SummaryOptions) -> None:
+        """Raise ``InvalidInput`` naming the first offending field."""
+        s = self.settings
+        if not documents:
+            raise InvalidInput("documents", "at least one document is required")
+        if len(documents) > s.max_documents:
+            raise LimitExceeded(
+                "documents", f"{len(documents)} documents, the limit is {s.max_documents}"
+            )
+        seen: dict[str, int] = {}
+        total = 0
+        for i, doc in enumerate(documents):
+            if not doc.id or not doc.id.strip():
+                raise InvalidInput(f"documents[{i}].id", "must not be empty")
+            if doc.id in seen:
+                raise InvalidInput(
+                    f"documents[{i}].id", f"duplicate id {doc.id!r} (also documents[{seen[doc.id]}])"
+                )
+            seen[doc.id] = i
+            if not doc.text or not doc.text.strip():
+                raise InvalidInput(f"documents[{i}].text", "must not be empty or whitespace only")
+            if len(doc.text) > s.max_document_chars:
+                raise LimitExceeded(
+                    f"documents[{i}].text",
+                    f"{len(doc.text)} characters, the limit is {s.max_document_chars}",
+                )
+            total += len(doc.text)
+        if total > s.max_request_chars:
+            raise LimitExceeded(
+                "documents", f"{total} characters in all, the limit is {s.max_request_chars}"
+            )
+        if options.max_words is not None and options.max_words < 1:
+            raise InvalidInput("options.max_words", "must be at least 1")
+        if options.max_sentences is not None and options.max_sentences < 1:
+            raise InvalidInput("options.max_sentences", "must be at least 1")
+        if options.mode not in _MODES:
+            raise InvalidInput("options.mode", f"must be one of {', '.join(_MODES)}")
+        if options.mode == "abstractive" and self.model_fuser is None:
+            raise InvalidInput(
+                "options.mode", "abstractive fusion needs a seq2seq model; none is loaded"
+            )
+
+    # -- the stages ----------------------------------------------------------------------
+
+    def prepare(self, documents: Sequence[Document], options: SummaryOptions) -> FusionContext:
+        """Validate, ingest, embed, deduplicate, rank and select: everything before fusion."""
+        self.validate(documents, options)
+        s = self.settings
+        parsed = ingest_all(documents, max_sentence_chars=s.max_sentence_chars)
+        sentences = [sent for doc in parsed for sent in doc.sentences]
+        if len(sentences) > s.max_sentences_per_request:
+            raise LimitExceeded(
+                "documents",
+                f"{len(sentences)} sentences, the limit is {s.max_sentences_per_request}",
+            )
+        embeddings = (
+            self.embedder.encode([sent.text for sent in sentences])
+            if sentences
+            else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        )
+        dedup = deduplicate(
+            sentences,
+            embeddings,
+            len(parsed),
+            near_duplicate_threshold=s.near_duplicate_threshold,
+            paraphrase_threshold=s.paraphrase_threshold,
+        )
+        ranked = rank(dedup.clusters, sentences, parsed, embeddings, dedup.duplicate_of)
+        max_words = options.max_words
+        selected = select(
+            ranked,
+            sentences,
+            parsed,
+            embeddings,
+            max_words=max_words,
+            max_sentences=options.max_sentences,
+            redundancy_threshold=s.redundancy_threshold,
+        )
+        return FusionContext(
+            documents=tuple(parsed),
+            sentences=tuple(sentences),
+            embeddings=embeddings,
+            ranked=tuple(ranked),
+            selected=tuple(selected),
+            options=options,
+            embedder=self.embedder,
+            duplicate_of=dedup.duplicate_of,
+        )
+
+    def _fuser_for(self, ctx: FusionContext) -> Fuser:
+        if ctx.options.mode == "extractive" or self.model_fuser is None or not ctx.ranked:
+            return self.extractive
+        return self.model_fuser
+
+    def fuse(self, contexts: Sequence[FusionContext]) -> list[FusionResult]:
+        """Fuse several prepared requests, batching those that go to the same fuser."""
+        results: list[FusionResult | None] = [None] * len(contexts)
+        by_fuser: dict[int, tuple[Fuser, list[int]]] = {}
+        for i, ctx in enumerate(contexts):
+            fuser = self._fuser_for(ctx)
+            by_fuser.setdefault(id(fuser), (fuser, []))[1].append(i)
+        for fuser, indices in by_fuser.values():
+            for i, result in zip(
+                indices, fuse_many(fuser, [contexts[i] for i in indices]), strict=True
+            ):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    def finish(self, ctx: FusionContext, result: FusionResult, seconds: float) -> Summary:
+        """Assemble the summary: sentences, document list, duplicate groups and stats."""
+        ids = [doc.document.id for doc in ctx.documents]
+        documents = tuple(
+            DocumentInfo(
+                id=doc.document.id,
+                title=doc.title,
+                date=doc.date,
+                duplicate_of=None if dup is None else ids[dup],
+            )
+            for doc, dup in zip(ctx.documents, ctx.duplicate_of, strict=True)
+        )
+        duplicates = tuple(
+            tuple(
+                DuplicateSpan(
+                    document_id=ids[ctx.sentences[m].doc],
+                    start=ctx.sentences[m].start,
+                    end=ctx.sentences[m].end,
+                )
+                for m in fact.cluster.members
+            )
+            for fact in sorted(ctx.ranked, key=lambda f: f.cluster.id)
+            if len(fact.cluster.members) > 1
+        )
+        extra = dict(result.stats)
+        stats = Stats(
+            model=result.model,
+            documents=len(ctx.documents),
+            sentences_in=len(ctx.sentences),
+            sentences_after_dedup=len(ctx.ranked),
+            seconds=round(seconds, 4),
+            duplicate_documents=sum(d is not None for d in ctx.duplicate_of),
+            generated_sentences=extra.pop("generated_sentences", None),
+            unsupported_dropped=extra.pop("unsupported_dropped", None),
+            input_tokens=extra.pop("input_tokens", None),
+            input_tokens_raw=extra.pop("input_tokens_raw", None),
+            extra=extra,
+        )
+        return Summary(
+            sentences=tuple(result.sentences),
+            documents=documents,
+            duplicates=duplicates,
+            stats=stats,
+        )
+
+    def summarize(
+        self, documents: Sequence[Document], options: SummaryOptions | None = None
+    ) -> Summary:
+        """Summarize one cluster of documents."""
+        started = time.perf_counter()
+        options = options or SummaryOptions(max_words=self.settings.max_words)
+        ctx = self.prepare(documents, options)
+        (result,) = self.fuse([ctx])
+        summary = self.finish(ctx, result, time.perf_counter() - started)
+        _LOGGER.debug(
+            "summarized %d documents, %d sentences -> %d facts -> %d summary sentences in %.3fs",
+            summary.stats.documents,
+            summary.stats.sentences_in,
+            summary.stats.sentences_after_dedup,
+            len(summary.sentences),
+            summary.stats.seconds,
+        )
+        return summary

@@ -1,0 +1,168 @@
+"""Rank: salience of fact clusters, redundancy-aware selection within a budget, ordering.
+
+Salience combines how many independent sources carry a fact, how central it is to the
+whole cluster, how early it comes in its articles and how recent the reports are. The
+selection is maximal marginal relevance (MMR) under a word and sentence budget; the
+chosen facts are then ordered by when they were first reported and where.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from newsfuse.types import FactCluster, ParsedDocument, RankedFact, Sentence
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class RankWeights:
+    """Weights of the salience features; they need not sum to one."""
+
+    support: float = 0.30
+    centrality: float = 0.45
+    position: float = 0.20
+    recency: float = 0.10
+    mmr_lambda: float = 0.7
+
+
+def word_count(text: str) -> int:
+    """Words as the budget counts them: whitespace-separated tokens."""
+    return len(text.split())
+
+
+def fact_vectors(clusters: Sequence[FactCluster], embeddings: np.ndarray) -> np.ndarray:
+    """Unit-length mean embedding of each cluster's members."""
+    if not clusters:
+        return np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0), dtype=np.float32)
+    out = np.stack([embeddings[list(c.members)].mean(0) for c in clusters]).astype(np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def rank(
+    clusters: Sequence[FactCluster],
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    embeddings: np.ndarray,
+    duplicate_of: Sequence[int | None],
+    weights: RankWeights = RankWeights(),
+) -> list[RankedFact]:
+    """Score every fact cluster; most salient first."""
+    if not clusters:
+        return []
+    canonical = [d if duplicate_of[d] is None else duplicate_of[d] for d in range(len(documents))]
+    n_sources = len(set(canonical))
+    vectors = fact_vectors(clusters, embeddings)
+    # Centrality: cosine to the centroid of the whole cluster of articles, weighted by how
+    # many sentences carry each fact, rescaled to [0, 1] across the request.
+    sizes = np.asarray([len(c.members) for c in clusters], dtype=np.float32)
+    centroid = (vectors * sizes[:, None]).sum(0)
+    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+    raw_centrality = vectors @ centroid
+    lo, hi = float(raw_centrality.min()), float(raw_centrality.max())
+    centrality = (raw_centrality - lo) / (hi - lo) if hi - lo > 1e-9 else np.ones_like(raw_centrality)
+
+    dates = [d.date for d in documents]
+    known = [d for d in dates if d is not None]
+    first, last = (min(known), max(known)) if known else (None, None)
+
+    ranked = []
+    for k, cluster in enumerate(clusters):
+        support = len({canonical[d] for d in cluster.documents})
+        support_score = (
+            math.log1p(support) / math.log1p(n_sources) if n_sources > 1 else 1.0
+        )
+        position = max(1.0 / math.sqrt(1 + sentences[m].index) for m in cluster.members)
+        recency = _recency([dates[d] for d in cluster.documents], first, last)
+        rep_words = len(_WORD.findall(sentences[cluster.representative].text))
+        # Fragments and run-ons make poor summary sentences whatever their content.
+        length_factor = min(1.0, rep_words / 8) * (1.0 if rep_words <= 60 else 60 / rep_words)
+        score = length_factor * (
+            weights.support * support_score
+            + weights.centrality * float(centrality[k])
+            + weights.position * position
+            + weights.recency * recency
+        )
+        ranked.append(
+            RankedFact(
+                cluster=cluster,
+                score=score,
+                support=support,
+                centrality=float(centrality[k]),
+                position=position,
+                recency=recency,
+            )
+        )
+    ranked.sort(key=lambda r: (-r.score, r.cluster.id))
+    return ranked
+
+
+def _recency(dates: Sequence[dt.date | None], first: dt.date | None, last: dt.date | None) -> float:
+    known = [d for d in dates if d is not None]
+    if not known or first is None or last is None or first == last:
+        return 0.5
+    return (max(known) - first).days / (last - first).days
+
+
+def select(
+    ranked: Sequence[RankedFact],
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    embeddings: np.ndarray,
+    *,
+    max_words: int | None,
+    max_sentences: int | None,
+    redundancy_threshold: float,
+    weights: RankWeights = RankWeights(),
+) -> list[RankedFact]:
+    """Pick facts by MMR within the budget and return them in reading order."""
+    if not ranked:
+        return []
+    vectors = fact_vectors([r.cluster for r in ranked], embeddings)
+    rep_vectors = embeddings[[r.cluster.representative for r in ranked]]
+    chosen: list[int] = []
+    words_used = 0
+    max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
+    available = np.ones(len(ranked), dtype=bool)
+    scores = np.asarray([r.score for r in ranked], dtype=np.float32)
+    while available.any():
+        if max_sentences is not None and len(chosen) >= max_sentences:
+            break
+        mmr = weights.mmr_lambda * scores - (1 - weights.mmr_lambda) * np.maximum(max_sim, 0)
+        mmr[~available] = -np.inf
+        k = int(np.argmax(mmr))
+        available[k] = False
+        if max_sim[k] >= redundancy_threshold:
+            continue  # says again what the summary already says
+        words = word_count(sentences[ranked[k].cluster.representative].text)
+        if max_words is not None and words_used + words > max_words:
+            continue  # a shorter fact may still fit
+        chosen.append(k)
+        words_used += words
+        sims = np.maximum(vectors @ vectors[k], rep_vectors @ rep_vectors[k])
+        max_sim = np.maximum(max_sim, sims)
+    picked = [ranked[k] for k in chosen]
+    return order(picked, sentences, documents)
+
+
+def order(
+    facts: Sequence[RankedFact], sentences: Sequence[Sentence], documents: Sequence[ParsedDocument]
+) -> list[RankedFact]:
+    """Reading order: date first reported (undated last), then document, then position."""
+
+    def key(fact: RankedFact) -> tuple[dt.date, int, int]:
+        members = [sentences[m] for m in fact.cluster.members]
+        dated = [documents[s.doc].date for s in members if documents[s.doc].date is not None]
+        first_date = min(dated) if dated else dt.date.max
+        rep = sentences[fact.cluster.representative]
+        return first_date, rep.doc, rep.index
+
+    return sorted(facts, key=key)
