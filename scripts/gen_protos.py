@@ -34,7 +34,9 @@ def generate(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as raw_dir:
         raw = Path(raw_dir)
         for proto_dir, subpackage in VERSIONS.items():
-            protos = sorted(p.relative_to(PROTO_ROOT) for p in (PROTO_ROOT / proto_dir).glob("*.proto"))
+            protos = sorted(
+                p.relative_to(PROTO_ROOT) for p in (PROTO_ROOT / proto_dir).glob("*.proto")
+            )
             args = [
                 "grpc_tools.protoc",
                 f"-I{PROTO_ROOT}",
@@ -81,7 +83,8 @@ def check() -> int:
                 )
     if stale:
         print(
-            "stale generated code: " + ", ".join(str(p.relative_to(ROOT)) for p in stale)
+            "stale generated code: "
+            + ", ".join(str(p.relative_to(ROOT)) for p in stale)
             + "\nrun: python scripts/gen_protos.py",
             file=sys.stderr,
         )

@@ -1,0 +1,1 @@
+"""The gRPC server of newsfuse: ``newsfuse serve`` (see ``app.NewsfuseServer``)."""

@@ -1,0 +1,206 @@
+"""The newsfuse gRPC server: Summarizer, health, reflection, metrics, auth, graceful drain.
+
+Start-up order: the port opens at once with health NOT_SERVING (Summarizer calls get
+UNAVAILABLE); the models load and warm up in a background thread; then health turns
+SERVING. ``stop`` (SIGTERM/SIGINT under ``run``) turns health NOT_SERVING, refuses new
+calls, lets calls in flight finish within the grace period, then exits.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from newsfuse.pipeline import Pipeline
+from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
+from newsfuse.server.engine import Engine
+from newsfuse.server.metrics import Metrics
+from newsfuse.server.servicer import SERVICE_NAME, SummarizerServicer
+from newsfuse.settings import Settings
+
+_LOGGER = logging.getLogger(__name__)
+
+HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+SERVICE_NAMES = (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME)
+
+PipelineFactory = Callable[[Settings], Pipeline]
+
+
+class _BearerAuth(grpc.ServerInterceptor):
+    """Requires ``authorization: Bearer <token>``; health stays open for probes."""
+
+    def __init__(self, token: str, metrics: Metrics) -> None:
+        self._expected = f"Bearer {token}".encode()
+        self._metrics = metrics
+
+        def deny(request: Any, context: grpc.ServicerContext) -> None:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+
+        self._deny = grpc.unary_unary_rpc_method_handler(deny)
+
+    def intercept_service(
+        self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
+        if details.method.startswith(f"/{HEALTH_SERVICE_NAME}/"):
+            return continuation(details)
+        for key, value in details.invocation_metadata or ():
+            if key == "authorization" and hmac.compare_digest(str(value).encode(), self._expected):
+                return continuation(details)
+        self._metrics.requests.labels(details.method.rsplit("/", 1)[-1], "UNAUTHENTICATED").inc()
+        return self._deny
+
+
+class NewsfuseServer:
+    """One server process' worth of state; several may run in one process (tests)."""
+
+    def __init__(self, settings: Settings, pipeline_factory: PipelineFactory | None = None) -> None:
+        self.settings = settings
+        self._factory = pipeline_factory or Pipeline.load
+        self.metrics = Metrics()
+        self.health = health.HealthServicer()
+        self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="cluster")
+        self.servicer = SummarizerServicer(settings, self.metrics, self._executor)
+        self._engine: Engine | None = None
+        self._ready = threading.Event()
+        self._load_failed: BaseException | None = None
+        self._stop_requested = threading.Event()
+        self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
+        self.port = 0
+        self.metrics_port = 0
+        interceptors = (
+            [_BearerAuth(settings.auth_token, self.metrics)] if settings.auth_token else []
+        )
+        receive = settings.max_receive_mb * 1024 * 1024
+        self._server = grpc.server(
+            ThreadPoolExecutor(settings.workers, thread_name_prefix="grpc"),
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", receive),
+                ("grpc.max_send_message_length", receive),
+                # Never share a port silently with another process.
+                ("grpc.so_reuseport", 0),
+            ],
+            # Calls beyond this are refused with RESOURCE_EXHAUSTED instead of piling up.
+            maximum_concurrent_rpcs=settings.workers + settings.max_queue,
+        )
+        pb_grpc.add_SummarizerServicer_to_server(self.servicer, self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        reflection.enable_server_reflection(SERVICE_NAMES, self._server)
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    # --- start ---------------------------------------------------------------------------
+    def start(self) -> NewsfuseServer:
+        """Open the ports and start loading the models in the background."""
+        s = self.settings
+        host = f"[{s.host}]" if ":" in s.host and not s.host.startswith("[") else s.host
+        address = f"{host}:{s.port}"
+        if s.tls_cert and s.tls_key:
+            credentials = grpc.ssl_server_credentials(
+                [(Path(s.tls_key).read_bytes(), Path(s.tls_cert).read_bytes())]
+            )
+            self.port = self._server.add_secure_port(address, credentials)
+        else:
+            self.port = self._server.add_insecure_port(address)
+        self.metrics_port = self.metrics.serve(s.host, s.metrics_port)
+        self._server.start()
+        _LOGGER.info(
+            "listening on %s:%d (%s), metrics on port %d",
+            s.host,
+            self.port,
+            "TLS" if s.tls_cert else "plaintext",
+            self.metrics_port,
+        )
+        threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+        return self
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        try:
+            engine = Engine(self._factory(self.settings), self.settings, self.metrics)
+            engine.warmup()
+        except BaseException as exc:  # noqa: BLE001 - reported by wait_ready/run
+            _LOGGER.error("loading the models failed", exc_info=exc)
+            self._load_failed = exc
+            self._ready.set()
+            return
+        self._engine = engine
+        with self._stop_lock:
+            if self._stop_requested.is_set():
+                return
+            self.servicer.attach(engine)
+            self._set_health(health_pb2.HealthCheckResponse.SERVING)
+            self.metrics.ready.set(1)
+        _LOGGER.info("ready in %.2fs: health SERVING", time.perf_counter() - started)
+        self._ready.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait for the models; True when serving, raise when loading failed."""
+        if not self._ready.wait(timeout):
+            return False
+        if self._load_failed is not None:
+            raise RuntimeError("loading the models failed") from self._load_failed
+        return True
+
+    def _set_health(self, status: int) -> None:
+        for name in ("", SERVICE_NAME):
+            self.health.set(name, status)
+
+    # --- stop ----------------------------------------------------------------------------
+    def stop(self, grace: float | None = None) -> None:
+        """Drain: health NOT_SERVING, refuse new calls, finish calls in flight within grace."""
+        grace = self.settings.grace_seconds if grace is None else grace
+        with self._stop_lock:
+            if self._stop_requested.is_set():
+                self._stopped.wait()
+                return
+            self._stop_requested.set()
+            self.health.enter_graceful_shutdown()
+            self.metrics.ready.set(0)
+        started = time.monotonic()
+        _LOGGER.info("draining: health NOT_SERVING, %.1fs grace for calls in flight", grace)
+        done = self._server.stop(grace)
+        # Long-lived streams such as health Watch would hold the drain for the whole grace
+        # period: once our own calls are done, close everything else.
+        while self.metrics.inflight_calls() > 0 and time.monotonic() - started < grace:
+            time.sleep(0.05)
+        self._server.stop(None)
+        done.wait()
+        if self._engine is not None:
+            self._engine.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.metrics.close()
+        _LOGGER.info("stopped after %.2fs of drain", time.monotonic() - started)
+        self._stopped.set()
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT, then drain; the exit code (1 if loading failed)."""
+        signalled = threading.Event()
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            _LOGGER.info("received %s", signal.Signals(signum).name)
+            signalled.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not signalled.wait(0.2):
+                if self._load_failed is not None:
+                    self.stop(0)
+                    return 1
+            self.stop()
+            return 0
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -1,0 +1,130 @@
+"""Prometheus metrics of one server, in its own registry (several servers may share a process)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from newsfuse.types import Summary
+
+_LOGGER = logging.getLogger(__name__)
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_QUEUE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+_RATIO_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
+class Metrics:
+    """The ``newsfuse_*`` metrics; also the batchers' ``BatchObserver``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "newsfuse_requests",
+            "Finished RPCs by method and status code.",
+            ("method", "code"),
+            registry=r,
+        )
+        self.latency = Histogram(
+            "newsfuse_request_seconds",
+            "RPC latency by method.",
+            ("method",),
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.inflight = Gauge("newsfuse_inflight_requests", "RPCs being served.", registry=r)
+        self.queue_time = Histogram(
+            "newsfuse_queue_seconds",
+            "Time an item waited for its batch, by stage.",
+            ("stage",),
+            buckets=_QUEUE_BUCKETS,
+            registry=r,
+        )
+        self.depth = Gauge(
+            "newsfuse_queue_depth", "Items waiting for a batch, by stage.", ("stage",), registry=r
+        )
+        self.batch_size = Histogram(
+            "newsfuse_batch_size",
+            "Items (requests) per model batch, by stage.",
+            ("stage",),
+            buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.documents = Counter("newsfuse_documents", "Documents summarized.", registry=r)
+        self.sentences = Counter(
+            "newsfuse_sentences", "Source sentences processed, before dedup.", registry=r
+        )
+        self.sentences_unique = Counter(
+            "newsfuse_sentences_after_dedup", "Source sentences left after dedup.", registry=r
+        )
+        self.dedup_ratio = Histogram(
+            "newsfuse_dedup_ratio",
+            "Per request: sentences after dedup / sentences in.",
+            buckets=_RATIO_BUCKETS,
+            registry=r,
+        )
+        self.ready = Gauge(
+            "newsfuse_ready",
+            "1 once the models are loaded and warmed up, 0 while draining.",
+            registry=r,
+        )
+        self._http = None
+        self._inflight = 0
+        self._lock = threading.Lock()
+
+    # --- BatchObserver ------------------------------------------------------------------
+    def queue_depth(self, stage: str, depth: int) -> None:
+        self.depth.labels(stage).set(depth)
+
+    def queued(self, stage: str, seconds: float) -> None:
+        self.queue_time.labels(stage).observe(seconds)
+
+    def batch(self, stage: str, size: int) -> None:
+        self.batch_size.labels(stage).observe(size)
+
+    # --- requests -----------------------------------------------------------------------
+    def started(self) -> None:
+        with self._lock:
+            self._inflight += 1
+        self.inflight.inc()
+
+    def finished(self, method: str, code: str, seconds: float) -> None:
+        with self._lock:
+            self._inflight -= 1
+        self.inflight.dec()
+        self.requests.labels(method, code).inc()
+        self.latency.labels(method).observe(seconds)
+
+    def inflight_calls(self) -> int:
+        """Summarizer calls being served now."""
+        with self._lock:
+            return self._inflight
+
+    def summarized(self, summary: Summary) -> None:
+        stats = summary.stats
+        self.documents.inc(stats.documents)
+        self.sentences.inc(stats.sentences_in)
+        self.sentences_unique.inc(stats.sentences_after_dedup)
+        if stats.sentences_in:
+            self.dedup_ratio.observe(stats.sentences_after_dedup / stats.sentences_in)
+
+    # --- exposition ---------------------------------------------------------------------
+    def serve(self, host: str, port: int) -> int:
+        """Serve ``/metrics`` over HTTP in a background thread; return the bound port."""
+        with self._lock:
+            server, _thread = start_http_server(port, addr=host, registry=self.registry)
+            self._http = server
+        bound = int(server.server_port)
+        _LOGGER.info("metrics on http://%s:%d/metrics", host, bound)
+        return bound
+
+    def close(self) -> None:
+        with self._lock:
+            if self._http is not None:
+                self._http.shutdown()
+                self._http.server_close()
+                self._http = None
