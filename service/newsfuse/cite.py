@@ -56,7 +56,9 @@ def citation(sentence: Sentence, document_id: str, score: float) -> Citation:
     )
 
 
-def cite_facts(ctx: FusionContext, facts: Iterable[RankedFact], anchor: np.ndarray) -> tuple[Citation, ...]:
+def cite_facts(
+    ctx: FusionContext, facts: Iterable[RankedFact], anchor: np.ndarray
+) -> tuple[Citation, ...]:
     """Cite every member sentence of ``facts``, scored by cosine to ``anchor`` (best first)."""
     members = sorted({m for fact in facts for m in fact.cluster.members})
     if not members:

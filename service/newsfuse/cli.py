@@ -1,4 +1,4 @@
-"""Command line: ``newsfuse summarize`` (local or through a server), ``serve``, ``health``, ``models``."""
+"""Command line: ``newsfuse summarize``, ``serve``, ``health`` and ``models``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from newsfuse import __version__
 from newsfuse.errors import NewsfuseError
@@ -50,6 +49,14 @@ def read_documents(paths: Sequence[str]) -> list[Document]:
     return documents
 
 
+def quiet_model_loading() -> None:
+    """Keep transformers' progress bars and notices off a command's output."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -65,6 +72,7 @@ def _summarize(args: argparse.Namespace) -> int:
     from newsfuse.settings import Settings
 
     documents = read_documents(args.files)
+    quiet_model_loading()
     settings = Settings.from_env(model=args.model, device=args.device, threads=args.threads)
     options = SummaryOptions(
         max_words=args.max_words if args.max_words is not None else settings.max_words,

@@ -73,7 +73,10 @@ def normalise(text: str) -> str:
 def _shingles(words: list[str], k: int = 3) -> list[bytes]:
     if len(words) < k:
         return [" ".join(words).encode("utf-8", "surrogatepass")]
-    return [" ".join(words[i : i + k]).encode("utf-8", "surrogatepass") for i in range(len(words) - k + 1)]
+    return [
+        " ".join(words[i : i + k]).encode("utf-8", "surrogatepass")
+        for i in range(len(words) - k + 1)
+    ]
 
 
 def near_duplicate_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int]]:
@@ -83,7 +86,11 @@ def near_duplicate_pairs(texts: Sequence[str], threshold: float) -> list[tuple[i
     if len(usable) < 2:
         return []
     hashes = dict(
-        zip(usable, MinHash.bulk([_shingles(words[i]) for i in usable], num_perm=_NUM_PERM), strict=True)
+        zip(
+            usable,
+            MinHash.bulk([_shingles(words[i]) for i in usable], num_perm=_NUM_PERM),
+            strict=True,
+        )
     )
     lsh = MinHashLSH(threshold=threshold, num_perm=_NUM_PERM)
     for key, mh in hashes.items():

@@ -44,7 +44,8 @@ _TEASER_START = re.compile(
 )
 # Lines that are page furniture wherever they stand.
 _FURNITURE = re.compile(
-    r"^\s*(share( and follow| this( story| article)?( on [^.]{0,40})?| on [^.]{0,40}| via [^.]{0,40}"
+    r"^\s*(share( and follow| this( story| article)?( on [^.]{0,40})?| on [^.]{0,40}"
+    r"| via [^.]{0,40}"
     r"|this @\S+)?|follow( us)?( on [^.]{0,40})?|advertisement|skip advertisement|ad"
     r"|read the full (article|story)( here)?|read (the )?more( here)?|click here[^.]{0,60}"
     r"|you can share this (story|article)[^.]{0,60}|sign up[^.]{0,80}newsletter[^.]{0,40}"
@@ -191,7 +192,9 @@ def _split_long(start: int, end: int, text: str, limit: int) -> list[tuple[int, 
     return pieces
 
 
-def ingest(document: Document, doc_index: int = 0, *, max_sentence_chars: int = 2000) -> ParsedDocument:
+def ingest(
+    document: Document, doc_index: int = 0, *, max_sentence_chars: int = 2000
+) -> ParsedDocument:
     """Find metadata, mask boilerplate and split the body into sentences with exact spans."""
     text = document.text
     chars = list(_SURROGATE_OR_CONTROL.sub(" ", text))
@@ -234,9 +237,7 @@ def ingest(document: Document, doc_index: int = 0, *, max_sentence_chars: int = 
     work = "".join(chars)
     lines = [(s, e) for s, e in _lines(work)]
     first_content = True
-    seen = Counter(
-        key for s, e in lines if len((key := _normalise_line(work[s:e])).split()) >= 3
-    )
+    seen = Counter(key for s, e in lines if len((key := _normalise_line(work[s:e])).split()) >= 3)
     teaser = False
     for start, end in lines:
         line = work[start:end]
@@ -335,7 +336,9 @@ def _block_units(work: str, block: Sequence[tuple[int, int]]) -> Iterator[_Unit]
         )
 
 
-def ingest_all(documents: Sequence[Document], *, max_sentence_chars: int = 2000) -> list[ParsedDocument]:
+def ingest_all(
+    documents: Sequence[Document], *, max_sentence_chars: int = 2000
+) -> list[ParsedDocument]:
     """Ingest every document of a request."""
     return [
         ingest(doc, i, max_sentence_chars=max_sentence_chars) for i, doc in enumerate(documents)

@@ -12,8 +12,6 @@ import logging
 import time
 from collections.abc import Sequence
 
-import numpy as np
-
 from newsfuse.dedup import deduplicate
 from newsfuse.embed import Embedder, TransformerEmbedder
 from newsfuse.errors import InvalidInput, LimitExceeded
@@ -97,7 +95,8 @@ class Pipeline:
                 raise InvalidInput(f"documents[{i}].id", "must not be empty")
             if doc.id in seen:
                 raise InvalidInput(
-                    f"documents[{i}].id", f"duplicate id {doc.id!r} (also documents[{seen[doc.id]}])"
+                    f"documents[{i}].id",
+                    f"duplicate id {doc.id!r} (also documents[{seen[doc.id]}])",
                 )
             seen[doc.id] = i
             if not doc.text or not doc.text.strip():
@@ -136,11 +135,10 @@ class Pipeline:
                 "documents",
                 f"{len(sentences)} sentences, the limit is {s.max_sentences_per_request}",
             )
-        embeddings = (
-            self.embedder.encode([sent.text for sent in sentences])
-            if sentences
-            else np.zeros((0, self.embedder.dim), dtype=np.float32)
-        )
+        titles = [doc.title or "" for doc in parsed]
+        vectors = self.embedder.encode([sent.text for sent in sentences] + titles)
+        embeddings, title_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
+        title_vectors[[not t for t in titles]] = 0.0
         dedup = deduplicate(
             sentences,
             embeddings,
@@ -148,7 +146,9 @@ class Pipeline:
             near_duplicate_threshold=s.near_duplicate_threshold,
             paraphrase_threshold=s.paraphrase_threshold,
         )
-        ranked = rank(dedup.clusters, sentences, parsed, embeddings, dedup.duplicate_of)
+        ranked = rank(
+            dedup.clusters, sentences, parsed, embeddings, dedup.duplicate_of, title_vectors
+        )
         max_words = options.max_words
         selected = select(
             ranked,

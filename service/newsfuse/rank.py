@@ -19,17 +19,29 @@ import numpy as np
 from newsfuse.types import FactCluster, ParsedDocument, RankedFact, Sentence
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_DANGLING = re.compile(
+    r"^\W*(he|she|they|it|his|her|their|its|this|these|those|but|and|also|however|meanwhile"
+    r"|still|yet|so|then|there)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class RankWeights:
     """Weights of the salience features; they need not sum to one."""
 
-    support: float = 0.30
-    centrality: float = 0.45
+    support: float = 0.25
+    centrality: float = 0.35
     position: float = 0.20
+    headline: float = 0.15
     recency: float = 0.10
-    mmr_lambda: float = 0.7
+    mmr_lambda: float = 0.85
+    new_source_bonus: float = 0.08
+    """MMR bonus for a fact from a source the summary does not cite yet."""
+    min_relative_score: float = 0.5
+    """Facts scoring under this share of the best one are never used to fill the budget."""
+    dangling_penalty: float = 0.85
+    """Factor for sentences that open with a pronoun or connective (they need context)."""
 
 
 def word_count(text: str) -> int:
@@ -53,9 +65,14 @@ def rank(
     documents: Sequence[ParsedDocument],
     embeddings: np.ndarray,
     duplicate_of: Sequence[int | None],
+    title_vectors: np.ndarray | None = None,
     weights: RankWeights = RankWeights(),
 ) -> list[RankedFact]:
-    """Score every fact cluster; most salient first."""
+    """Score every fact cluster; most salient first.
+
+    ``title_vectors`` holds one unit-length row per document (zeros where it has no title):
+    a sentence close to its own article's headline is what that outlet found most important.
+    """
     if not clusters:
         return []
     canonical = [d if duplicate_of[d] is None else duplicate_of[d] for d in range(len(documents))]
@@ -68,7 +85,9 @@ def rank(
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
     raw_centrality = vectors @ centroid
     lo, hi = float(raw_centrality.min()), float(raw_centrality.max())
-    centrality = (raw_centrality - lo) / (hi - lo) if hi - lo > 1e-9 else np.ones_like(raw_centrality)
+    centrality = (
+        (raw_centrality - lo) / (hi - lo) if hi - lo > 1e-9 else np.ones_like(raw_centrality)
+    )
 
     dates = [d.date for d in documents]
     known = [d for d in dates if d is not None]
@@ -77,18 +96,27 @@ def rank(
     ranked = []
     for k, cluster in enumerate(clusters):
         support = len({canonical[d] for d in cluster.documents})
-        support_score = (
-            math.log1p(support) / math.log1p(n_sources) if n_sources > 1 else 1.0
-        )
+        support_score = math.log1p(support) / math.log1p(n_sources) if n_sources > 1 else 1.0
         position = max(1.0 / math.sqrt(1 + sentences[m].index) for m in cluster.members)
         recency = _recency([dates[d] for d in cluster.documents], first, last)
+        headline = 0.0
+        if title_vectors is not None:
+            headline = max(
+                0.0,
+                max(
+                    float(embeddings[m] @ title_vectors[sentences[m].doc]) for m in cluster.members
+                ),
+            )
         rep_words = len(_WORD.findall(sentences[cluster.representative].text))
         # Fragments and run-ons make poor summary sentences whatever their content.
-        length_factor = min(1.0, rep_words / 8) * (1.0 if rep_words <= 60 else 60 / rep_words)
+        length_factor = min(1.0, rep_words / 12) * (1.0 if rep_words <= 60 else 60 / rep_words)
+        if _DANGLING.match(sentences[cluster.representative].text):
+            length_factor *= weights.dangling_penalty
         score = length_factor * (
             weights.support * support_score
             + weights.centrality * float(centrality[k])
             + weights.position * position
+            + weights.headline * headline
             + weights.recency * recency
         )
         ranked.append(
@@ -99,6 +127,7 @@ def rank(
                 centrality=float(centrality[k]),
                 position=position,
                 recency=recency,
+                headline=headline,
             )
         )
     ranked.sort(key=lambda r: (-r.score, r.cluster.id))
@@ -133,10 +162,19 @@ def select(
     max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
     available = np.ones(len(ranked), dtype=bool)
     scores = np.asarray([r.score for r in ranked], dtype=np.float32)
+    available &= scores >= weights.min_relative_score * float(scores.max())
+    covered: set[int] = set()
     while available.any():
         if max_sentences is not None and len(chosen) >= max_sentences:
             break
-        mmr = weights.mmr_lambda * scores - (1 - weights.mmr_lambda) * np.maximum(max_sim, 0)
+        new_source = np.asarray(
+            [not covered.issuperset(r.cluster.documents) for r in ranked], dtype=np.float32
+        )
+        mmr = (
+            weights.mmr_lambda * scores
+            - (1 - weights.mmr_lambda) * np.maximum(max_sim, 0)
+            + weights.new_source_bonus * new_source
+        )
         mmr[~available] = -np.inf
         k = int(np.argmax(mmr))
         available[k] = False
@@ -146,6 +184,7 @@ def select(
         if max_words is not None and words_used + words > max_words:
             continue  # a shorter fact may still fit
         chosen.append(k)
+        covered.update(ranked[k].cluster.documents)
         words_used += words
         sims = np.maximum(vectors @ vectors[k], rep_vectors @ rep_vectors[k])
         max_sim = np.maximum(max_sim, sims)
@@ -156,13 +195,14 @@ def select(
 def order(
     facts: Sequence[RankedFact], sentences: Sequence[Sentence], documents: Sequence[ParsedDocument]
 ) -> list[RankedFact]:
-    """Reading order: date first reported (undated last), then document, then position."""
+    """Reading order: date first reported (undated last), then position in the articles."""
 
-    def key(fact: RankedFact) -> tuple[dt.date, int, int]:
+    def key(fact: RankedFact) -> tuple[dt.date, int, int, int]:
         members = [sentences[m] for m in fact.cluster.members]
         dated = [documents[s.doc].date for s in members if documents[s.doc].date is not None]
         first_date = min(dated) if dated else dt.date.max
+        first = min(members, key=lambda s: (s.index, s.doc))
         rep = sentences[fact.cluster.representative]
-        return first_date, rep.doc, rep.index
+        return first_date, first.index, first.doc, rep.index
 
     return sorted(facts, key=key)

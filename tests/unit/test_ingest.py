@@ -1,0 +1,164 @@
+"""Ingest: metadata, boilerplate removal and exact sentence spans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from newsfuse.ingest import ingest, parse_date, split_sentences
+from newsfuse.types import Document
+
+
+def _doc(text: str, **kw) -> Document:
+    return Document(id="d", text=text, **kw)
+
+
+def _assert_spans(parsed) -> None:
+    text = parsed.document.text
+    for s in parsed.sentences:
+        assert 0 <= s.start < s.end <= len(text)
+        assert text[s.start : s.end] == s.text
+
+
+def test_front_matter_gives_title_date_and_authors_and_is_not_body():
+    text = (
+        '---\nauthors:\n- Jane Roe\ntitle: "Budget passes"\ndate: "2025-10-17"\n---\n\n'
+        "The council passed the budget on Monday. Schools get more money.\n"
+    )
+    parsed = ingest(_doc(text))
+    assert parsed.title == "Budget passes"
+    assert parsed.date == dt.date(2025, 10, 17)
+    assert parsed.authors == ("Jane Roe",)
+    assert [s.text for s in parsed.sentences] == [
+        "The council passed the budget on Monday.",
+        "Schools get more money.",
+    ]
+    _assert_spans(parsed)
+
+
+def test_header_line_gives_date_and_title():
+    parsed = ingest(
+        _doc(" date 2025-10-17 Council Passes Budget\nThe council met. It voted yes.\n")
+    )
+    assert parsed.date == dt.date(2025, 10, 17)
+    assert parsed.title == "Council Passes Budget"
+    assert [s.text for s in parsed.sentences] == ["The council met.", "It voted yes."]
+
+
+def test_caller_metadata_wins_over_text():
+    parsed = ingest(
+        _doc(" date 2025-10-17 Headline\nBody text here.\n", title="T", date=dt.date(2020, 1, 2))
+    )
+    assert parsed.title == "T"
+    assert parsed.date == dt.date(2020, 1, 2)
+
+
+def test_share_bars_teasers_and_repeated_captions_are_removed():
+    text = (
+        "Storm hits coast\nShare and Follow\n\n"
+        "A storm hit the coast on Monday, cutting power to thousands.\n\n"
+        "Waves batter the pier in the morning\n\n"
+        "Waves batter the pier in the morning\n\n"
+        "Officials said repairs would take a week.\n"
+        "You can share this story on social media:\n"
+        "Read the full article here\n"
+        "You May Also Like\n"
+        "Celebrity chef opens new restaurant in Paris.\n"
+        "Ten tips for better sleep this winter.\n"
+    )
+    parsed = ingest(_doc(text))
+    assert [s.text for s in parsed.sentences] == [
+        "A storm hit the coast on Monday, cutting power to thousands.",
+        "Officials said repairs would take a week.",
+    ]
+    assert parsed.title == "Storm hits coast"
+    _assert_spans(parsed)
+
+
+def test_hard_wrapped_paragraph_is_not_split_at_line_breaks():
+    text = (
+        "The talks came a day before the president was to visit the White\n"
+        "House, and with the cabinet weighing whether to send more aid to the\n"
+        "region. A second sentence follows here.\n"
+    )
+    parsed = ingest(_doc(text))
+    assert len(parsed.sentences) == 2
+    assert parsed.sentences[0].text.endswith("the\nregion.")
+    _assert_spans(parsed)
+
+
+def test_markdown_emphasis_does_not_start_a_sentence():
+    parsed = ingest(_doc("**The minister resigned on Friday.** She gave no reason.\n"))
+    assert parsed.sentences[0].text == "The minister resigned on Friday."
+    _assert_spans(parsed)
+
+
+def test_html_tags_and_scripts_are_not_text():
+    text = "<html><script>var x = 'Buy now.';</script><p>The bridge reopened on Sunday.</p></html>"
+    parsed = ingest(_doc(text))
+    assert [s.text for s in parsed.sentences] == ["The bridge reopened on Sunday."]
+
+
+def test_text_without_punctuation_is_kept_and_long_sentences_are_cut():
+    text = " ".join(["word"] * 3000)
+    parsed = ingest(_doc(text), max_sentence_chars=500)
+    assert parsed.sentences, "unpunctuated text must still yield sentences"
+    assert all(len(s.text) <= 500 for s in parsed.sentences)
+    assert sum(len(s.text.split()) for s in parsed.sentences) == 3000
+    _assert_spans(parsed)
+
+
+def test_example_corpus_has_no_boilerplate_in_sentences(example_paths: list[Path]):
+    banned = (
+        "Share and Follow",
+        "You May Also Like",
+        "Read the full article",
+        "share this story",
+        "Witness Protection",
+        "Chicago Bears",
+        "Australia Post",
+        "@internewscast",
+    )
+    for i, path in enumerate(example_paths):
+        parsed = ingest(Document(id=str(path), text=path.read_text(encoding="utf-8")), i)
+        assert len(parsed.sentences) >= 10
+        _assert_spans(parsed)
+        for s in parsed.sentences:
+            assert not any(b.lower() in s.text.lower() for b in banned), s.text
+        texts = [" ".join(s.text.split()) for s in parsed.sentences]
+        assert len(texts) == len(set(texts)), "a repeated caption survived"
+
+
+def test_parse_date_forms():
+    assert parse_date("2025-10-17") == dt.date(2025, 10, 17)
+    assert parse_date("Published 16 October 2025") == dt.date(2025, 10, 16)
+    assert parse_date("Oct. 16, 2025") == dt.date(2025, 10, 16)
+    assert parse_date("no date here") is None
+    assert parse_date("2025-13-45") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=0, max_size=400))
+def test_spans_reproduce_sentences_for_any_unicode(text: str):
+    parsed = ingest(_doc(text))
+    _assert_spans(parsed)
+    for start, end in split_sentences(text):
+        assert 0 <= start < end <= len(text)
+        assert text[start:end].strip() == text[start:end]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_spans_hold_for_line_structured_text(lines: list[str]):
+    parsed = ingest(_doc("\n".join(lines)))
+    _assert_spans(parsed)
+    indices = [s.index for s in parsed.sentences]
+    assert indices == list(range(len(indices)))

@@ -1,0 +1,120 @@
+"""Rank, select, cite and the JSON contract, with the torch-free hashing embedder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from newsfuse.embed import HashingEmbedder
+from newsfuse.output import render_human, summary_to_dict
+from newsfuse.pipeline import Pipeline
+from newsfuse.settings import Settings
+from newsfuse.types import Document, SummaryOptions
+
+STORY = [
+    Document(
+        id="a.txt",
+        date=dt.date(2025, 1, 1),
+        text=(
+            "The city council approved a new transit plan on Monday. "
+            "The plan adds twelve bus lines across the northern districts. "
+            "Critics said the plan ignores cyclists. "
+            "The mayor's cat was seen on the balcony."
+        ),
+    ),
+    Document(
+        id="b.txt",
+        date=dt.date(2025, 1, 2),
+        text=(
+            "The city council approved a new transit plan on Monday. "
+            "Twelve new bus lines will serve the northern districts. "
+            "Construction starts in March."
+        ),
+    ),
+    Document(
+        id="c.txt",
+        date=dt.date(2025, 1, 5),
+        text=(
+            "A court suspended the transit plan on Friday after a lawsuit. "
+            "The city council approved a new transit plan on Monday."
+        ),
+    ),
+]
+
+
+def _pipeline(**overrides) -> Pipeline:
+    return Pipeline(Settings(**overrides), HashingEmbedder())
+
+
+def test_fact_carried_by_every_source_ranks_first_and_cites_all():
+    ctx = _pipeline().prepare(STORY, SummaryOptions(max_words=200))
+    top = ctx.ranked[0]
+    assert top.support == 3
+    assert "approved a new transit plan" in ctx.sentences[top.cluster.representative].text
+
+
+def test_word_and_sentence_budgets_hold():
+    p = _pipeline()
+    for max_words in (8, 15, 30, 60):
+        summary = p.summarize(STORY, SummaryOptions(max_words=max_words))
+        assert sum(len(s.text.split()) for s in summary.sentences) <= max_words
+        assert summary.sentences
+    summary = p.summarize(STORY, SummaryOptions(max_words=None, max_sentences=2))
+    assert len(summary.sentences) == 2
+
+
+def test_budget_smaller_than_any_sentence_still_gives_a_cut_cited_sentence():
+    summary = _pipeline().summarize(STORY, SummaryOptions(max_words=3))
+    (only,) = summary.sentences
+    assert len(only.text.split()) == 3
+    assert only.citations
+
+
+def test_every_sentence_is_cited_with_valid_spans_and_order_follows_dates():
+    summary = _pipeline().summarize(STORY, SummaryOptions(max_words=200))
+    texts = {d.id: d.text for d in STORY}
+    for sentence in summary.sentences:
+        assert sentence.citations
+        first = sentence.citations[0]
+        assert " ".join(texts[first.document_id][first.start : first.end].split()) == sentence.text
+        for c in sentence.citations:
+            assert 0 <= c.start < c.end <= len(texts[c.document_id])
+            assert 0.0 <= c.score <= 1.0
+    lead = summary.sentences[0]
+    assert {c.document_id for c in lead.citations} == {"a.txt", "b.txt", "c.txt"}
+    assert "court suspended" in summary.sentences[-1].text
+
+
+def test_json_contract_shape():
+    summary = _pipeline().summarize(STORY, SummaryOptions(max_words=60))
+    data = json.loads(json.dumps(summary_to_dict(summary)))
+    assert set(data) >= {"summary", "sentences", "documents", "duplicates", "stats"}
+    assert "[1][2][3]" in data["summary"]
+    for s in data["sentences"]:
+        assert set(s) >= {"text", "citations"}
+        for c in s["citations"]:
+            assert set(c) >= {"document", "sentence", "start", "end", "score"}
+            assert isinstance(c["sentence"], int) and isinstance(c["score"], float)
+    assert data["documents"][0] == {
+        "id": "a.txt",
+        "title": None,
+        "date": "2025-01-01",
+        "duplicate_of": None,
+    }
+    assert data["duplicates"] and all(len(g) >= 2 for g in data["duplicates"])
+    stats = data["stats"]
+    assert stats["model"] == "extractive"
+    assert stats["documents"] == 3
+    assert stats["sentences_in"] == 9
+    assert stats["sentences_after_dedup"] < stats["sentences_in"]
+    assert stats["seconds"] >= 0
+    human = render_human(summary)
+    assert "Sources:" in human and "[3] c.txt" in human
+
+
+def test_identical_documents_give_one_summary_citing_all():
+    docs = [Document(id=f"copy{i}", text=STORY[0].text) for i in range(20)]
+    summary = _pipeline().summarize(docs, SummaryOptions(max_words=100))
+    assert summary.stats.duplicate_documents == 19
+    cited = {c.document_id for s in summary.sentences for c in s.citations}
+    assert cited == {d.id for d in docs}
