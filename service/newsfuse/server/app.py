@@ -145,6 +145,11 @@ class NewsfuseServer:
         _LOGGER.info("ready in %.2fs: health SERVING", time.perf_counter() - started)
         self._ready.set()
 
+    @property
+    def engine(self) -> Engine | None:
+        """The warmed-up engine, or None while the models load."""
+        return self._engine
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait for the models; True when serving, raise when loading failed."""
         if not self._ready.wait(timeout):
