@@ -175,6 +175,12 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def example_files() -> list[Path]:
+    """The bundled example cluster (real articles with web boilerplate)."""
+    return sorted(EXAMPLES.glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
 def example_documents():
     from newsfuse.types import Document
 
