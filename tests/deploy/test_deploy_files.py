@@ -154,9 +154,10 @@ def test_builder_installs_into_the_venv_the_runtime_copies(dockerfile: Dockerfil
 
 
 def _tracked_files() -> list[str]:
-    result = subprocess.run(
-        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=False
-    )
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    result = subprocess.run([git, "ls-files"], cwd=REPO, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         pytest.skip("not a git checkout")
     return [line for line in result.stdout.splitlines() if line]
