@@ -335,3 +335,28 @@ def run_compose_config(*extra: str) -> subprocess.CompletedProcess[str]:
         env=clean_environ(),
         timeout=120,
     )
+
+
+def copy_build_context(source: Path, dest: Path, patterns: list[str]) -> list[str]:
+    """Copy what ``docker build`` would send as the context; returns the relative paths."""
+    reincluded = [p[1:] for p in patterns if p.startswith("!")]
+    copied = []
+    for root, dirs, files in os.walk(source):
+        relative_root = Path(root).relative_to(source).as_posix()
+        prefix = "" if relative_root == "." else f"{relative_root}/"
+        # skip excluded directories unless an exception pattern may re-include below them
+        dirs[:] = [
+            d
+            for d in dirs
+            if not dockerignore_excludes(patterns, prefix + d)
+            or any(p.startswith(prefix + d + "/") for p in reincluded)
+        ]
+        for name in files:
+            relative = prefix + name
+            if dockerignore_excludes(patterns, relative):
+                continue
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(root) / name, target)
+            copied.append(relative)
+    return copied

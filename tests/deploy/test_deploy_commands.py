@@ -1,7 +1,9 @@
 """Every command the image and the compose file run, run here outside a container.
 
-The entrypoint (``newsfuse serve``) with the environment the image sets, the healthcheck of
-the Dockerfile and of compose.yaml, and the build step that bakes a model
+newsfuse is installed as the image installs it: a regular (non-editable) install of the
+package built from the build context that .dockerignore leaves. Then: the entrypoint
+(``newsfuse serve``) with the environment the image sets, the healthcheck of the Dockerfile
+and of compose.yaml, and the build step that bakes a model
 (``newsfuse models fetch "$MODEL" --dest /models``) with MODEL empty and with a manifest
 name while no model hub can be reached.
 """
@@ -17,15 +19,49 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from deploy_support import REPO, Dockerfile, clean_environ
+from deploy_support import REPO, Dockerfile, clean_environ, copy_build_context
 
 VENV_BIN = Path(sys.executable).parent
 IMAGE_VENV_BIN = "/opt/venv/bin"
+IMAGE_SOURCE_DIR = "/src"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInstall:
+    context: Path
+    """The build context: the repository as .dockerignore filters it."""
+    site: Path
+    """The package installed from it (``pip install --target``), first on PYTHONPATH."""
+    files: tuple[str, ...]
+
+
+@pytest.fixture(scope="session")
+def image_install(
+    tmp_path_factory: pytest.TempPathFactory, dockerignore: list[str]
+) -> ImageInstall:
+    """Build the wheel from the build context and install it without its dependencies (they
+    come from this virtualenv), the way the image runs newsfuse rather than editable."""
+    root = tmp_path_factory.mktemp("image")
+    context, wheels, site = root / "src", root / "wheels", root / "site"
+    files = copy_build_context(REPO, context, dockerignore)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+
+    def run_pip(*args: str) -> None:
+        result = subprocess.run(
+            [*pip, *args], capture_output=True, text=True, check=False, timeout=600
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    run_pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(wheels), str(context))
+    (wheel,) = wheels.glob("newsfuse-*.whl")
+    run_pip("install", "--no-deps", "--quiet", "--target", str(site), str(wheel))
+    return ImageInstall(context, site, tuple(files))
 
 
 @functools.cache
@@ -53,15 +89,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _local_env(image_env: dict[str, str]) -> dict[str, str]:
-    """The image's environment with its venv mapped onto this one's."""
+def _local_env(image_env: dict[str, str], install: ImageInstall) -> dict[str, str]:
+    """The image's environment, its /opt/venv mapped onto the image-style install plus this
+    virtualenv (for the dependencies)."""
     env = clean_environ()
     for name, value in image_env.items():
         if name == "PATH":
             assert value.startswith(f"{IMAGE_VENV_BIN}:")
-            value = value.replace(IMAGE_VENV_BIN, str(VENV_BIN), 1)
+            local = f"{install.site / 'bin'}:{VENV_BIN}"
+            value = value.replace(IMAGE_VENV_BIN, local, 1)
             value = value.replace("$PATH", os.environ.get("PATH", "/usr/bin:/bin"))
         env[name] = value
+    env["PYTHONPATH"] = str(install.site)
     return env
 
 
@@ -89,14 +128,38 @@ def _run(argv: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.Comp
     return subprocess.run(argv, env=env, capture_output=True, text=True, check=False, **kwargs)
 
 
+# --- the install ------------------------------------------------------------------------
+
+
+def test_image_install_is_what_runs(image_install: ImageInstall, dockerfile: Dockerfile) -> None:
+    """The commands below run the package built from the build context, not the source tree."""
+    env = _local_env(dockerfile.env(dockerfile.final, {"MODEL": ""}), image_install)
+    probe = "import newsfuse, shutil; print(newsfuse.__file__); print(shutil.which('newsfuse'))"
+    result = _run([sys.executable, "-c", probe], env, cwd=image_install.site, timeout=60)
+    assert result.returncode == 0, result.stderr
+    module, script = result.stdout.split()
+    assert Path(module).is_relative_to(image_install.site)
+    assert Path(script).is_relative_to(image_install.site)
+
+
+def test_image_install_has_every_source_module(image_install: ImageInstall) -> None:
+    package = REPO / "service" / "newsfuse"
+    expected = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    installed = image_install.site / "newsfuse"
+    missing = sorted(p for p in expected if not (installed / p).is_file())
+    assert not missing, f"the wheel leaves out {missing}"
+
+
 # --- entrypoint and healthchecks ----------------------------------------------------------
 
 
-def test_healthcheck_fails_without_a_server(dockerfile: Dockerfile) -> None:
+def test_healthcheck_fails_without_a_server(
+    dockerfile: Dockerfile, image_install: ImageInstall
+) -> None:
     _require("health", "issue 4, newsfuse.server.cli")
     image_env = dockerfile.env(dockerfile.final, {"MODEL": ""})
     argv = _at_port(_healthcheck(dockerfile), image_env["NEWSFUSE_PORT"], _free_port())
-    result = _run(argv, _local_env(image_env), timeout=60)
+    result = _run(argv, _local_env(image_env, image_install), timeout=60)
     # Docker reads 1 as unhealthy (2 is reserved)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -104,7 +167,10 @@ def test_healthcheck_fails_without_a_server(dockerfile: Dockerfile) -> None:
 
 @pytest.mark.slow
 def test_entrypoint_serves_until_sigterm(
-    dockerfile: Dockerfile, compose_raw: dict[str, Any], tmp_path: Path
+    dockerfile: Dockerfile,
+    compose_raw: dict[str, Any],
+    image_install: ImageInstall,
+    tmp_path: Path,
 ) -> None:
     """`newsfuse serve` with the image's environment: SERVING per both healthchecks, metrics
     where Prometheus looks, then SIGTERM drains and exits 0."""
@@ -115,7 +181,7 @@ def test_entrypoint_serves_until_sigterm(
     (cmd,) = dockerfile.final.all("CMD")
     argv = _exec_form(entrypoint.args) + _exec_form(cmd.args)
     grpc_port, metrics_port = _free_port(), _free_port()
-    env = _local_env(image_env)
+    env = _local_env(image_env, image_install)
     # the image listens on 0.0.0.0 inside its own network namespace; here: loopback only
     env.update(
         NEWSFUSE_HOST="127.0.0.1",
@@ -129,10 +195,11 @@ def test_entrypoint_serves_until_sigterm(
     assert compose_test[0] == "CMD"
     compose_check = _at_port(compose_test[1:], image_port, grpc_port)
 
+    workdir = tmp_path / "home"  # like the image's WORKDIR: no source tree to lean on
+    workdir.mkdir()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
-        # cwd: an empty directory, like the image's WORKDIR; nothing may rely on the source tree
-        server = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=log, stderr=log)
+        server = subprocess.Popen(argv, env=env, cwd=workdir, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 240
         while True:
@@ -148,7 +215,7 @@ def test_entrypoint_serves_until_sigterm(
         assert compose_result.returncode == 0, compose_result.stdout + compose_result.stderr
 
         url = f"http://127.0.0.1:{metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=30) as response:
             metrics = response.read().decode()
         assert "newsfuse_" in metrics
 
@@ -165,32 +232,38 @@ def test_entrypoint_serves_until_sigterm(
 # --- the model build step -----------------------------------------------------------------
 
 
-def _fetch_step(dockerfile: Dockerfile) -> str:
-    (step,) = [i for i in dockerfile.stage("models").all("RUN") if "models fetch" in i.args]
-    return step.args
-
-
 def _run_fetch_step(
-    dockerfile: Dockerfile, model: str, dest: Path, extra_env: dict[str, str] | None = None
+    dockerfile: Dockerfile,
+    install: ImageInstall,
+    model: str,
+    dest: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The RUN line exactly as written, with /models moved to ``dest``, through ``sh -c``
-    (Docker's shell form) and the build stage's environment plus its MODEL argument."""
-    script = _fetch_step(dockerfile).replace("/models", str(dest))
-    env = _local_env(dockerfile.env(dockerfile.stage("models"), {"MODEL": model}))
+    """The RUN line exactly as written, through ``sh -c`` (Docker's shell form), with the
+    build stage's environment and its MODEL argument, in the stage's WORKDIR (the build
+    context); only /models is moved to ``dest``."""
+    stage = dockerfile.stage("models")
+    (step,) = [i for i in stage.all("RUN") if "models fetch" in i.args]
+    workdirs = [i.args for s in (dockerfile.stage("builder"), stage) for i in s.all("WORKDIR")]
+    assert workdirs[-1] == IMAGE_SOURCE_DIR
+    env = _local_env(dockerfile.env(stage, {"MODEL": model}), install)
     env["MODEL"] = model  # build arguments are environment variables of RUN
     env.update(extra_env or {})
-    return _run(["/bin/sh", "-c", script], env, cwd=REPO, timeout=300)
+    script = step.args.replace("/models", str(dest))
+    return _run(["/bin/sh", "-c", script], env, cwd=install.context, timeout=300)
 
 
-def test_fetch_step_without_model_fetches_nothing(dockerfile: Dockerfile, tmp_path: Path) -> None:
+def test_fetch_step_without_model_fetches_nothing(
+    dockerfile: Dockerfile, image_install: ImageInstall, tmp_path: Path
+) -> None:
     dest = tmp_path / "models"
-    result = _run_fetch_step(dockerfile, "", dest)
+    result = _run_fetch_step(dockerfile, image_install, "", dest)
     assert result.returncode == 0, result.stdout + result.stderr
     assert dest.is_dir() and not any(dest.iterdir())
 
 
-def _manifest_names() -> list[str]:
-    for path in sorted((REPO / "models").glob("manifest.*")):
+def _manifest_names(context: Path) -> list[str]:
+    for path in sorted((context / "models").glob("manifest.*")):
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML reads JSON too
         entries = loaded.get("models", loaded) if isinstance(loaded, dict) else loaded
         if isinstance(entries, dict):
@@ -209,16 +282,16 @@ def _manifest_names() -> list[str]:
     ],
 )
 def test_fetch_step_with_model_and_no_hub_fails_clearly(
-    dockerfile: Dockerfile, tmp_path: Path, network: dict[str, str]
+    dockerfile: Dockerfile, image_install: ImageInstall, tmp_path: Path, network: dict[str, str]
 ) -> None:
     _require("models", "issue 3, newsfuse.model_store")
-    names = _manifest_names()
-    assert names, "the models/ manifest lists no model"
+    names = _manifest_names(image_install.context)
+    assert names, "the build context has no models/ manifest listing a model"
     env = dict(network)
     if env.get("HF_ENDPOINT") == "closed-port":
         env["HF_ENDPOINT"] = f"http://127.0.0.1:{_free_port()}"
     dest = tmp_path / "models"
-    result = _run_fetch_step(dockerfile, names[0], dest, env)
+    result = _run_fetch_step(dockerfile, image_install, names[0], dest, env)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert names[0] in output
@@ -226,10 +299,12 @@ def test_fetch_step_with_model_and_no_hub_fails_clearly(
     assert not (dest / names[0] / "config.json").exists()
 
 
-def test_fetch_step_with_unknown_model_names_it(dockerfile: Dockerfile, tmp_path: Path) -> None:
+def test_fetch_step_with_unknown_model_names_it(
+    dockerfile: Dockerfile, image_install: ImageInstall, tmp_path: Path
+) -> None:
     _require("models", "issue 3, newsfuse.model_store")
     result = _run_fetch_step(
-        dockerfile, "no-such-model", tmp_path / "models", {"HF_HUB_OFFLINE": "1"}
+        dockerfile, image_install, "no-such-model", tmp_path / "models", {"HF_HUB_OFFLINE": "1"}
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0

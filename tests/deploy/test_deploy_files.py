@@ -157,7 +157,9 @@ def _tracked_files() -> list[str]:
     git = shutil.which("git")
     if git is None:
         pytest.skip("git is not installed")
-    result = subprocess.run([git, "ls-files"], cwd=REPO, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [git, "ls-files"], cwd=REPO, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         pytest.skip("not a git checkout")
     return [line for line in result.stdout.splitlines() if line]
