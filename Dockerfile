@@ -55,12 +55,12 @@ FROM base AS runtime
 ARG MODEL=""
 RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin newsfuse
 COPY --from=builder /opt/venv /opt/venv
-COPY --from=models --chown=10001:10001 /models /models
+# root-owned and read-only for the server
+COPY --from=models /models /models
 # NEWSFUSE_MODEL is /models/<MODEL> when a model was baked in, else empty (extractive).
 # Weights are never downloaded at run time: the hub is switched off.
 ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
-    TRANSFORMERS_OFFLINE=1 \
     NEWSFUSE_MODEL=${MODEL:+/models/${MODEL}} \
     NEWSFUSE_HOST=0.0.0.0 \
     NEWSFUSE_PORT=50051 \
