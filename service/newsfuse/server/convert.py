@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from newsfuse.errors import InvalidInput
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.types import (
@@ -150,7 +152,7 @@ def summary_from_proto(msg: pb.SummarizeResponse) -> Summary:
                     sentence_index=c.sentence_index,
                     start=c.start,
                     end=c.end,
-                    score=c.score,
+                    score=_shortest_float32(c.score),
                 )
                 for c in s.citations
             ),
@@ -172,6 +174,12 @@ def summary_from_proto(msg: pb.SummarizeResponse) -> Summary:
         for group in msg.duplicates
     )
     return Summary(sentences, documents, duplicates, _stats_from_proto(msg.stats))
+
+
+def _shortest_float32(value: float) -> float:
+    # A float32 widened to float64 shows noise digits (0.8736 -> 0.8736000061035156): take
+    # the shortest decimal that is the same float32, so remote output equals local output.
+    return float(str(np.float32(value)))
 
 
 def _stats_from_proto(msg: pb.Stats) -> Stats:
