@@ -46,10 +46,13 @@ RUN pip install ".[fetch]"
 
 FROM builder AS models
 # A name from the models/ manifest to bake into the image; empty: the extractive default,
-# nothing is fetched. Needs network access to the model hub during the build.
+# nothing is fetched. Needs network access to the model hub during the build; the fetch
+# verifies every file's hash and fails the build on a mismatch or an unknown name.
 ARG MODEL=""
 RUN mkdir -p /models \
-    && if [ -n "$MODEL" ]; then newsfuse models fetch "$MODEL" --dest /models; fi
+    && if [ -n "$MODEL" ]; then \
+        newsfuse models --manifest models/manifest.json fetch "$MODEL" --dest "/models/$MODEL"; \
+    fi
 
 FROM base AS runtime
 ARG MODEL=""

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from deploy_support import REPO, Dockerfile, clean_environ, copy_build_context
 
 VENV_BIN = Path(sys.executable).parent
@@ -243,7 +242,7 @@ def _run_fetch_step(
     build stage's environment and its MODEL argument, in the stage's WORKDIR (the build
     context); only /models is moved to ``dest``."""
     stage = dockerfile.stage("models")
-    (step,) = [i for i in stage.all("RUN") if "models fetch" in i.args]
+    (step,) = [i for i in stage.all("RUN") if "fetch" in i.args]
     workdirs = [i.args for s in (dockerfile.stage("builder"), stage) for i in s.all("WORKDIR")]
     assert workdirs[-1] == IMAGE_SOURCE_DIR
     env = _local_env(dockerfile.env(stage, {"MODEL": model}), install)
@@ -263,13 +262,8 @@ def test_fetch_step_without_model_fetches_nothing(
 
 
 def _manifest_names(context: Path) -> list[str]:
-    for path in sorted((context / "models").glob("manifest.*")):
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))  # YAML reads JSON too
-        entries = loaded.get("models", loaded) if isinstance(loaded, dict) else loaded
-        if isinstance(entries, dict):
-            return sorted(entries)
-        return sorted(entry["name"] for entry in entries)
-    return []
+    manifest = json.loads((context / "models" / "manifest.json").read_text(encoding="utf-8"))
+    return [entry["name"] for entry in manifest["models"]]
 
 
 @pytest.mark.parametrize(

@@ -119,11 +119,18 @@ def test_entrypoint_is_newsfuse_serve(dockerfile: Dockerfile) -> None:
     assert (entrypoint.exec_form() or []) + (cmd.exec_form() or []) == ["newsfuse", "serve"]
 
 
-def test_model_build_argument_bakes_a_manifest_entry(dockerfile: Dockerfile) -> None:
+def test_model_build_argument_bakes_a_manifest_entry(
+    dockerfile: Dockerfile, dockerignore: list[str]
+) -> None:
     models = dockerfile.stage("models")
     assert models.args()["MODEL"] == ""
-    (fetch,) = [i for i in models.all("RUN") if "models fetch" in i.args]
-    assert 'if [ -n "$MODEL" ]; then newsfuse models fetch "$MODEL" --dest /models' in fetch.args
+    (fetch,) = [i for i in models.all("RUN") if "fetch" in i.args]
+    assert 'if [ -n "$MODEL" ]; then' in fetch.args
+    manifest = "models/manifest.json"  # relative to WORKDIR /src, the build context
+    command = f'newsfuse models --manifest {manifest} fetch "$MODEL" --dest "/models/$MODEL"'
+    assert command in fetch.args
+    assert (REPO / manifest).is_file()
+    assert not dockerignore_excludes(dockerignore, manifest)
     copies = [i for i in dockerfile.final.all("COPY") if i.flags().get("from") == "models"]
     assert copies and copies[0].without_flags().split() == ["/models", "/models"]
     assert dockerfile.final.args()["MODEL"] == ""
