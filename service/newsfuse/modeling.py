@@ -82,6 +82,7 @@ class Seq2SeqModel:
     tokenizer: Any
     device: str
     dtype: str
+    """``float32``, ``bfloat16``, ``float16``, or ``int8`` (dynamically quantized linears)."""
     max_input_tokens: int
     """Longest encoder input (special tokens included) the model takes."""
     max_output_tokens: int | None
@@ -90,7 +91,6 @@ class Seq2SeqModel:
     """Task prefix put before the input (``"summarize: "`` for T5)."""
     doc_sep_id: int | None
     """Token put after each document's facts (PRIMERA's ``<doc-sep>``), or ``None``."""
-    quantized: bool = False
 
     @property
     def name(self) -> str:
@@ -164,19 +164,44 @@ def _is_encoder_decoder(model_type: str, config: dict[str, Any]) -> bool:
     return model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
 
 
-def select_device(device: str) -> tuple[str, Any]:
-    """The torch device and dtype to run on: CUDA in bf16 (or fp16) when present, else fp32 CPU."""
+CPU_DTYPES = ("float32", "bfloat16", "int8", "auto")
+
+
+def select_device(device: str, cpu_dtype: str = "float32") -> tuple[str, Any, bool]:
+    """The torch device, the dtype to load in and whether to quantize to int8 afterwards.
+
+    CUDA runs in bf16 (fp16 where bf16 is missing). On CPU ``cpu_dtype`` decides; ``auto``
+    means bf16 where the CPU computes it natively (AMX, AVX512-BF16), else fp32.
+    """
     import torch
 
     from newsfuse.embed import resolve_device
 
+    if cpu_dtype not in CPU_DTYPES:
+        raise ValueError(
+            f"setting seq2seq_cpu_dtype must be one of {', '.join(CPU_DTYPES)}, got {cpu_dtype!r}"
+        )
     resolved = resolve_device(device)
     if resolved.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ModelLoadError(f"device {device!r} was asked for but CUDA is not available")
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return resolved, dtype
-    return resolved, torch.float32
+        return resolved, dtype, False
+    if cpu_dtype == "auto":
+        cpu_dtype = "bfloat16" if native_cpu_bf16() else "float32"
+    if cpu_dtype == "bfloat16":
+        return resolved, torch.bfloat16, False
+    return resolved, torch.float32, cpu_dtype == "int8"
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices natively (AMX or AVX512-BF16 via oneDNN)."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - torch without oneDNN
+        return False
 
 
 def load_model(
@@ -184,7 +209,7 @@ def load_model(
     *,
     device: str = "auto",
     threads: int = 0,
-    quantize: bool = False,
+    cpu_dtype: str = "float32",
     max_input_tokens: int = 0,
 ) -> Seq2SeqModel:
     """Load a local encoder-decoder checkpoint with the Auto classes, ready for generation.
@@ -193,7 +218,8 @@ def load_model(
         path: the checkpoint directory.
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         threads: torch intra-op threads on CPU; 0 keeps torch's default.
-        quantize: dynamic int8 quantization of the linear layers (CPU only).
+        cpu_dtype: ``float32``, ``bfloat16``, ``int8`` (dynamic quantization of the linear
+            layers) or ``auto``; CPU only, CUDA always runs in bf16 or fp16.
         max_input_tokens: cap on the encoder input; 0 uses the model's own limit.
 
     Raises:
@@ -207,7 +233,7 @@ def load_model(
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
 
     transformers.utils.logging.disable_progress_bar()
-    resolved, dtype = select_device(device)
+    resolved, dtype, quantize = select_device(device, cpu_dtype)
     if resolved == "cpu" and threads > 0:
         torch.set_num_threads(threads)
     try:
@@ -251,13 +277,8 @@ def load_model(
             f"the checkpoint is broken or incomplete; expected {EXPECTED}"
         )
     model.eval()
-    quantized = False
     if quantize:
-        if resolved == "cpu":
-            model = quantize_linear_int8(model)
-            quantized = True
-        else:
-            _LOGGER.warning("int8 quantization applies to CPU only; running %s unquantized", dtype)
+        model = quantize_linear_int8(model)
     model.to(resolved)
     limit = _max_input_tokens(info.family, config, tokenizer)
     if max_input_tokens > 0:
@@ -268,19 +289,17 @@ def load_model(
         model=model,
         tokenizer=tokenizer,
         device=resolved,
-        dtype=str(dtype).removeprefix("torch."),
+        dtype="int8" if quantize else str(dtype).removeprefix("torch."),
         max_input_tokens=limit,
         max_output_tokens=_max_output_tokens(info.family, config),
         prefix=_task_prefix(info.family, config),
         doc_sep_id=_doc_sep_id(info.family, tokenizer),
-        quantized=quantized,
     )
     _LOGGER.info(
-        "loaded %s on %s (%s%s, max input %d tokens, %d threads) in %.2fs",
+        "loaded %s on %s (%s, max input %d tokens, %d threads) in %.2fs",
         loaded.label,
         resolved,
         loaded.dtype,
-        ", int8 linear layers" if quantized else "",
         limit,
         torch.get_num_threads(),
         time.perf_counter() - started,

@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-
 from newsfuse.cli import main
 
 

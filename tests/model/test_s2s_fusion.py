@@ -6,7 +6,6 @@ import itertools
 import re
 
 import pytest
-
 from newsfuse.fuse.seq2seq import Seq2SeqFuser, facts_to_read, ground, load_fuser
 from newsfuse.pipeline import Pipeline
 from newsfuse.settings import Settings

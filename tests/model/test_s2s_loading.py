@@ -7,14 +7,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from newsfuse.errors import ModelLoadError
 from newsfuse.modeling import DOC_SEP, inspect_checkpoint, load_model
 
 
 @pytest.mark.parametrize(
     ("family", "label", "max_input"),
-    [("bart", "tiny-bart (bart)", 512), ("t5", "tiny-t5 (t5)", 512), ("led", "tiny-primera (led)", 1024)],
+    [
+        ("bart", "tiny-bart (bart)", 512),
+        ("t5", "tiny-t5 (t5)", 512),
+        ("led", "tiny-primera (led)", 1024),
+    ],
 )
 def test_loads_each_family_through_the_auto_classes(checkpoints, family, label, max_input):
     loaded = load_model(checkpoints[family], device="cpu", threads=1)

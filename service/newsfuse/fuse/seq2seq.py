@@ -32,7 +32,7 @@ import numpy as np
 from newsfuse.cite import cite_extractive, cite_generated, display_text
 from newsfuse.fuse import FusionContext, FusionResult
 from newsfuse.ingest import split_sentences
-from newsfuse.modeling import Seq2SeqModel, load_model
+from newsfuse.modeling import CPU_DTYPES, Seq2SeqModel, load_model
 from newsfuse.settings import Settings
 from newsfuse.types import RankedFact, SummarySentence
 
@@ -301,6 +301,11 @@ def validate_settings(settings: Settings) -> None:
             f"setting seq2seq_support_threshold must be in (0, 1], got "
             f"{settings.seq2seq_support_threshold}"
         )
+    if settings.seq2seq_cpu_dtype not in CPU_DTYPES:
+        raise ValueError(
+            f"setting seq2seq_cpu_dtype must be one of {', '.join(CPU_DTYPES)}, "
+            f"got {settings.seq2seq_cpu_dtype!r}"
+        )
     if settings.seq2seq_tokens_per_word <= 0 or settings.seq2seq_input_words_factor < 0:
         raise ValueError(
             "setting seq2seq_tokens_per_word must be > 0 and seq2seq_input_words_factor >= 0"
@@ -358,7 +363,9 @@ class Seq2SeqFuser:
     def warmup(self) -> None:
         """Run one short generation so the first request does not pay for lazy set-up."""
         chunk = self.packer.render(self.packer.text_units(["The council approved the budget."]))
-        params = dataclasses.replace(self.generation_params(20)[1], max_new_tokens=4)
+        params = dataclasses.replace(
+            self.generation_params(20)[1], min_new_tokens=0, max_new_tokens=4
+        )
         self.generate([chunk], params)
 
     # -- planning ------------------------------------------------------------------------
@@ -713,7 +720,7 @@ def load_fuser(settings: Settings) -> Seq2SeqFuser:
         settings.model,
         device=settings.device,
         threads=settings.threads,
-        quantize=settings.seq2seq_quantize,
+        cpu_dtype=settings.seq2seq_cpu_dtype,
         max_input_tokens=settings.seq2seq_max_input_tokens,
     )
     return Seq2SeqFuser(model, settings)
