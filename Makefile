@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The CPU build of torch; installing it before the project stops pip from pulling a CUDA build.
+# torch first, pinned: on these machines pip takes torch==2.13.0 as a CPU wheel from local disk,
+# and installing it before the project stops pip from pulling a multi-GB CUDA build. Elsewhere:
+#   make TORCH_SPEC='torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu' setup
 TORCH_SPEC ?= torch==2.13.0
 
 .PHONY: setup example test lint bench-speed bench-quality clean
@@ -12,7 +14,7 @@ TORCH_SPEC ?= torch==2.13.0
 $(BIN)/newsfuse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet $(TORCH_SPEC)
 	$(BIN)/pip install --quiet -e ".[test,bench,fetch]"
 	touch $@
 
