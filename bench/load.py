@@ -265,9 +265,9 @@ def servers(args: argparse.Namespace) -> Iterator[list[Server]]:
             "NEWSFUSE_SEQ2SEQ_NUM_BEAMS": str(args.beams),
             "NEWSFUSE_SEQ2SEQ_BATCH_SIZE": str(args.max_batch_size),
         }
+    # The two servers differ in --max-batch-size only (requests merged per model call).
     on = Server("batching", [*flags, "--max-batch-size", str(args.max_batch_size)], env)
-    off_env = {**env, "NEWSFUSE_SEQ2SEQ_BATCH_SIZE": "1"} if args.path == "seq2seq" else env
-    off = Server("no batching", [*flags, "--max-batch-size", "1"], off_env)
+    off = Server("no batching", [*flags, "--max-batch-size", "1"], env)
     started = [on, off]
     try:
         for server in started:

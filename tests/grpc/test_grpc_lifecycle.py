@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -197,3 +198,13 @@ def test_async_client(server: NewsfuseServer, corpus: list[Document]) -> None:
             assert (await client.info()).version
 
     asyncio.run(run())
+
+
+def test_a_port_in_use_fails_start_up_with_exit_code_1(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings.from_env({}, host="127.0.0.1", port=port, metrics_port=0)
+        assert NewsfuseServer(settings, SlowLoad()).run() == 1
+    assert any(f"127.0.0.1:{port}" in r.getMessage() for r in caplog.records)

@@ -106,14 +106,20 @@ class NewsfuseServer:
         s = self.settings
         host = f"[{s.host}]" if ":" in s.host and not s.host.startswith("[") else s.host
         address = f"{host}:{s.port}"
-        if s.tls_cert and s.tls_key:
-            credentials = grpc.ssl_server_credentials(
-                [(Path(s.tls_key).read_bytes(), Path(s.tls_cert).read_bytes())]
-            )
-            self.port = self._server.add_secure_port(address, credentials)
-        else:
-            self.port = self._server.add_insecure_port(address)
-        self.metrics_port = self.metrics.serve(s.host, s.metrics_port)
+        try:
+            if s.tls_cert and s.tls_key:
+                credentials = grpc.ssl_server_credentials(
+                    [(Path(s.tls_key).read_bytes(), Path(s.tls_cert).read_bytes())]
+                )
+                self.port = self._server.add_secure_port(address, credentials)
+            else:
+                self.port = self._server.add_insecure_port(address)
+            self.metrics_port = self.metrics.serve(s.host, s.metrics_port)
+        except (OSError, RuntimeError) as exc:  # grpc reports a port in use as RuntimeError
+            self.metrics.close()
+            raise OSError(
+                f"cannot serve on {address} (metrics port {s.metrics_port}): {exc}"
+            ) from exc
         self._server.start()
         _LOGGER.info(
             "listening on %s:%d (%s), metrics on port %d",
@@ -199,7 +205,11 @@ class NewsfuseServer:
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.start()
+            try:
+                self.start()
+            except OSError as exc:
+                _LOGGER.error("%s", exc)
+                return 1
             while not signalled.wait(0.2):
                 if self._load_failed is not None:
                     self.stop(0)
