@@ -133,26 +133,46 @@ class _Base:
         self,
         address: str,
         *,
-        token: str | None,
-        tls: bool,
-        root_certificates: bytes | str | Path | None,
-        timeout: float,
-        retry: RetryPolicy,
-        max_message_mb: int,
+        token: str | None = None,
+        tls: bool = False,
+        root_certificates: bytes | str | Path | None = None,
+        timeout: float = 120.0,
+        retry: RetryPolicy = RetryPolicy(),
+        max_message_mb: int = 64,
     ) -> None:
+        """Connect to ``address`` (``host:port``); the channel connects on first use.
+
+        Args:
+            token: sent as ``authorization: Bearer <token>`` (servers with an auth token).
+            tls: connect with TLS, trusting the system's roots (or ``root_certificates``).
+            root_certificates: PEM bytes or file of the CA to trust; implies TLS.
+            timeout: default deadline of a call in seconds, retries included.
+            retry: backoff of the retries on ``UNAVAILABLE``.
+            max_message_mb: largest message sent or received.
+        """
         self.address = address
         self.timeout = timeout
         self.retry = retry
         self._token = token
-        self._options = [
+        options = [
             ("grpc.max_receive_message_length", max_message_mb * 1024 * 1024),
             ("grpc.max_send_message_length", max_message_mb * 1024 * 1024),
         ]
-        self._credentials = None
+        credentials = None
         if tls or root_certificates is not None:
             if isinstance(root_certificates, str | Path):
                 root_certificates = Path(root_certificates).read_bytes()
-            self._credentials = grpc.ssl_channel_credentials(root_certificates)
+            credentials = grpc.ssl_channel_credentials(root_certificates)
+        self._channel = self._open(address, credentials, options)
+        self._stub = pb_grpc.SummarizerStub(self._channel)
+
+    def _open(
+        self,
+        address: str,
+        credentials: grpc.ChannelCredentials | None,
+        options: list[tuple[str, Any]],
+    ) -> Any:
+        raise NotImplementedError
 
     def _metadata(self, request_id: str | None) -> tuple[tuple[str, str], ...]:
         metadata = [(REQUEST_ID_KEY, request_id or uuid.uuid4().hex[:16])]
@@ -177,31 +197,15 @@ class _Base:
 class Client(_Base):
     """Blocking client; thread-safe (one channel, many concurrent calls)."""
 
-    def __init__(
+    def _open(
         self,
         address: str,
-        *,
-        token: str | None = None,
-        tls: bool = False,
-        root_certificates: bytes | str | Path | None = None,
-        timeout: float = 120.0,
-        retry: RetryPolicy = RetryPolicy(),
-        max_message_mb: int = 64,
-    ) -> None:
-        super().__init__(
-            address,
-            token=token,
-            tls=tls,
-            root_certificates=root_certificates,
-            timeout=timeout,
-            retry=retry,
-            max_message_mb=max_message_mb,
-        )
-        if self._credentials is not None:
-            self._channel = grpc.secure_channel(address, self._credentials, self._options)
-        else:
-            self._channel = grpc.insecure_channel(address, self._options)
-        self._stub = pb_grpc.SummarizerStub(self._channel)
+        credentials: grpc.ChannelCredentials | None,
+        options: list[tuple[str, Any]],
+    ) -> grpc.Channel:
+        if credentials is not None:
+            return grpc.secure_channel(address, credentials, options)
+        return grpc.insecure_channel(address, options)
 
     def _unary(
         self, method: Any, request: Any, timeout: float | None, request_id: str | None
@@ -281,31 +285,15 @@ class Client(_Base):
 class AsyncClient(_Base):
     """asyncio client; create and use it inside one running event loop."""
 
-    def __init__(
+    def _open(
         self,
         address: str,
-        *,
-        token: str | None = None,
-        tls: bool = False,
-        root_certificates: bytes | str | Path | None = None,
-        timeout: float = 120.0,
-        retry: RetryPolicy = RetryPolicy(),
-        max_message_mb: int = 64,
-    ) -> None:
-        super().__init__(
-            address,
-            token=token,
-            tls=tls,
-            root_certificates=root_certificates,
-            timeout=timeout,
-            retry=retry,
-            max_message_mb=max_message_mb,
-        )
-        if self._credentials is not None:
-            self._channel = grpc.aio.secure_channel(address, self._credentials, self._options)
-        else:
-            self._channel = grpc.aio.insecure_channel(address, self._options)
-        self._stub = pb_grpc.SummarizerStub(self._channel)
+        credentials: grpc.ChannelCredentials | None,
+        options: list[tuple[str, Any]],
+    ) -> grpc.aio.Channel:
+        if credentials is not None:
+            return grpc.aio.secure_channel(address, credentials, options)
+        return grpc.aio.insecure_channel(address, options)
 
     async def _unary(
         self, method: Any, request: Any, timeout: float | None, request_id: str | None
