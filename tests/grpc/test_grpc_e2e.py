@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -158,12 +157,10 @@ def test_serve_process_end_to_end_and_sigterm_with_a_call_in_flight(
     bigger = [Document(f"{d.id}-{copy}", d.text) for copy in range(2) for d in corpus]
     in_flight = stub.Summarize.future(convert.request_to_proto(bigger), timeout=180)
     wait_for(lambda: "newsfuse_inflight_requests 1.0" in proc.metrics(), 60)
-    sent = time.monotonic()
     proc.process.send_signal(signal.SIGTERM)
     response = in_flight.result()
     assert response.sentences and response.stats.documents == len(bigger)
     assert proc.process.wait(60) == 0
-    assert time.monotonic() - sent < 60
     assert any("draining" in line for line in proc.log)
     assert proc.health_cli() == 1
     channel.close()
