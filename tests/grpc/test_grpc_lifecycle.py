@@ -208,3 +208,26 @@ def test_a_port_in_use_fails_start_up_with_exit_code_1(caplog: pytest.LogCapture
         settings = Settings.from_env({}, host="127.0.0.1", port=port, metrics_port=0)
         assert NewsfuseServer(settings, SlowLoad()).run() == 1
     assert any(f"127.0.0.1:{port}" in r.getMessage() for r in caplog.records)
+
+
+def test_calls_still_running_after_the_grace_period_are_answered_unavailable() -> None:
+    embedder = GatedEmbedder()
+    with running_server(embedder, max_batch_size=1, max_wait_ms=0) as server:
+        engine = server.engine
+        assert engine is not None
+        stub = pb_grpc.SummarizerStub(channel_to(server))
+        embedder.gate.clear()
+        running = stub.Summarize.future(marked_request("Running"), timeout=60)
+        wait_for(lambda: embedder.waiting == 1)
+        queued = stub.Summarize.future(marked_request("Queued"), timeout=60)
+        wait_for(lambda: engine.embedder.depth() == 1)
+        stopper = threading.Thread(target=server.stop, args=(0.2,))
+        stopper.start()
+        for future in (running, queued):
+            with pytest.raises(grpc.RpcError) as error:
+                future.result()
+            assert error.value.code() == grpc.StatusCode.UNAVAILABLE
+        embedder.gate.set()
+        stopper.join(30)
+        assert not stopper.is_alive()
+    assert not embedder.encoded("Queued")

@@ -36,6 +36,9 @@ SERVICE_NAMES = (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME)
 
 PipelineFactory = Callable[[Settings], Pipeline]
 
+# After the grace period, how long calls still running get to answer UNAVAILABLE.
+_ANSWER_SECONDS = 2.0
+
 
 class _BearerAuth(grpc.ServerInterceptor):
     """Requires ``authorization: Bearer <token>``; health stays open for probes."""
@@ -181,11 +184,16 @@ class NewsfuseServer:
             self.metrics.ready.set(0)
         started = time.monotonic()
         _LOGGER.info("draining: health NOT_SERVING, %.1fs grace for calls in flight", grace)
-        done = self._server.stop(grace)
-        # Long-lived streams such as health Watch would hold the drain for the whole grace
-        # period: once our own calls are done, close everything else.
-        while self.metrics.inflight_calls() > 0 and time.monotonic() - started < grace:
-            time.sleep(0.05)
+        # gRPC refuses new calls from now on; its own cancellation comes a little after the
+        # grace so that our late calls can still be answered UNAVAILABLE (retryable) first.
+        done = self._server.stop(grace + _ANSWER_SECONDS)
+        if not self._wait_idle(grace):
+            _LOGGER.warning("grace period over with %d calls in flight: answering UNAVAILABLE",
+                            self.metrics.inflight_calls())  # fmt: skip
+            self.servicer.shutdown.set()
+            self._wait_idle(_ANSWER_SECONDS)
+        # Long-lived streams such as health Watch would hold the drain until the very end:
+        # once our own calls are done, close everything else.
         self._server.stop(None)
         done.wait()
         if self._engine is not None:
@@ -194,6 +202,14 @@ class NewsfuseServer:
         self.metrics.close()
         _LOGGER.info("stopped after %.2fs of drain", time.monotonic() - started)
         self._stopped.set()
+
+    def _wait_idle(self, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while self.metrics.inflight_calls() > 0:
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.05)
+        return True
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT, then drain; the exit code (1 if loading failed)."""

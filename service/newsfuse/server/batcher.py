@@ -46,17 +46,21 @@ class Call:
     cancelled: threading.Event = field(default_factory=threading.Event)
     counts: dict[str, int | float | str] = field(default_factory=dict)
     """What the call did (documents, sentences, ...), for its log line."""
+    shutdown: threading.Event | None = None
+    """Set by a server that gives up on its calls still running at the end of a drain."""
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def check(self) -> None:
-        """Raise ``DeadlineExceeded`` or ``Cancelled`` when the call should stop."""
+        """Raise ``DeadlineExceeded``, ``Cancelled`` or ``Unavailable`` if the call must stop."""
         # Deadline first: gRPC also reports an expired call as terminated (cancelled).
         if self.deadline is not None and time.monotonic() >= self.deadline:
             raise DeadlineExceeded(f"request {self.request_id} ran out of time")
         if self.cancelled.is_set():
             raise Cancelled(f"request {self.request_id} was cancelled")
+        if self.shutdown is not None and self.shutdown.is_set():
+            raise Unavailable("the server is shutting down")
 
 
 _CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
@@ -175,7 +179,7 @@ class MicroBatcher(Generic[T, R]):
                 continue
             try:
                 call.check()
-            except (Cancelled, DeadlineExceeded):
+            except (Cancelled, DeadlineExceeded, Unavailable):
                 with self._cond:
                     # Still queued: leave the queue now. Already running: the result is dropped.
                     item.abandoned = True
@@ -245,8 +249,8 @@ class MicroBatcher(Generic[T, R]):
                     continue
                 if item.call is not None:
                     item.call.check()
-            except (Cancelled, DeadlineExceeded) as exc:
-                # Expired or cancelled while queued: never computed.
+            except (Cancelled, DeadlineExceeded, Unavailable) as exc:
+                # Expired, cancelled or given up while queued: never computed.
                 item.finish(error=exc)
                 continue
             self._observer.queued(self.stage, now - item.enqueued)

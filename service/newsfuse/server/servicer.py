@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 
@@ -32,6 +33,8 @@ class SummarizerServicer(pb_grpc.SummarizerServicer):
         self.metrics = metrics
         self._executor = executor
         self._engine: Engine | None = None
+        # Set at the end of a drain: calls still running answer UNAVAILABLE.
+        self.shutdown = threading.Event()
 
     def attach(self, engine: Engine) -> None:
         self._engine = engine

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -68,7 +69,7 @@ def to_status(exc: BaseException, request_id: str) -> Status:
     return Status(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
 
 
-def new_call(context: grpc.ServicerContext) -> Call:
+def new_call(context: grpc.ServicerContext, shutdown: threading.Event | None = None) -> Call:
     """The ``Call`` of an RPC: request id from metadata (or new), deadline, cancellation."""
     request_id = ""
     for key, value in context.invocation_metadata() or ():
@@ -79,7 +80,7 @@ def new_call(context: grpc.ServicerContext) -> Call:
     request_id = request_id or uuid.uuid4().hex[:16]
     remaining = context.time_remaining()
     deadline = None if remaining is None else time.monotonic() + remaining
-    call = Call(request_id, deadline)
+    call = Call(request_id, deadline, shutdown=shutdown)
     # Runs when the RPC terminates for any reason; only matters when it is still working.
     context.add_callback(call.cancelled.set)
     return call
@@ -89,6 +90,7 @@ class _Observer(Protocol):
     """What the RPC wrapper needs from its servicer."""
 
     metrics: Metrics
+    shutdown: threading.Event
 
 
 def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -134,7 +136,7 @@ def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def _begin(owner: _Observer, method: str, context: grpc.ServicerContext) -> tuple[Call, float]:
-    call = new_call(context)
+    call = new_call(context, owner.shutdown)
     context.send_initial_metadata(((REQUEST_ID_KEY, call.request_id),))
     owner.metrics.started()
     return call, time.perf_counter()
