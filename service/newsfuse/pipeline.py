@@ -75,7 +75,8 @@ class Pipeline:
 
     def warmup(self) -> None:
         """Run one small request through every loaded model so the first real one is fast."""
-        self.summarize(_WARMUP_DOCUMENTS, SummaryOptions(max_words=40))
+        ctx = self.prepare(_WARMUP_DOCUMENTS, SummaryOptions(max_words=40), validate=False)
+        self.fuse([ctx])
 
     # -- validation ----------------------------------------------------------------------
 
@@ -124,13 +125,20 @@ class Pipeline:
 
     # -- the stages ----------------------------------------------------------------------
 
-    def prepare(self, documents: Sequence[Document], options: SummaryOptions) -> FusionContext:
-        """Validate, ingest, embed, deduplicate, rank and select: everything before fusion."""
-        self.validate(documents, options)
+    def prepare(
+        self, documents: Sequence[Document], options: SummaryOptions, *, validate: bool = True
+    ) -> FusionContext:
+        """Validate, ingest, embed, deduplicate, rank and select: everything before fusion.
+
+        ``validate=False`` skips the request checks and limits (for trusted internal input
+        such as the warm-up request, which must work whatever limits are configured).
+        """
+        if validate:
+            self.validate(documents, options)
         s = self.settings
         parsed = ingest_all(documents, max_sentence_chars=s.max_sentence_chars)
         sentences = [sent for doc in parsed for sent in doc.sentences]
-        if len(sentences) > s.max_sentences_per_request:
+        if validate and len(sentences) > s.max_sentences_per_request:
             raise LimitExceeded(
                 "documents",
                 f"{len(sentences)} sentences, the limit is {s.max_sentences_per_request}",

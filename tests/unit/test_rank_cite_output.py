@@ -118,3 +118,7 @@ def test_identical_documents_give_one_summary_citing_all():
     assert summary.stats.duplicate_documents == 19
     cited = {c.document_id for s in summary.sentences for c in s.citations}
     assert cited == {d.id for d in docs}
+
+
+def test_warmup_works_whatever_the_request_limits():
+    _pipeline(max_document_chars=10, max_sentences_per_request=1).warmup()
