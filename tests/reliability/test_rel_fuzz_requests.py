@@ -208,10 +208,14 @@ def test_batch_answers_each_cluster_ok_or_a_clear_client_error(
 
 def test_server_is_still_serving_and_never_answered_internal(server: NewsfuseServer) -> None:
     with channel_to(server) as channel:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     for method in ("Summarize", "SummarizeBatch"):
         for code in ("INTERNAL", "UNKNOWN"):
             assert metric(server, "newsfuse_requests_total", method=method, code=code) == 0
     assert metric(server, "newsfuse_requests_total", method="Summarize", code="OK") > 0
-    assert metric(server, "newsfuse_requests_total", method="Summarize", code="INVALID_ARGUMENT") > 0
+    assert (
+        metric(server, "newsfuse_requests_total", method="Summarize", code="INVALID_ARGUMENT") > 0
+    )
