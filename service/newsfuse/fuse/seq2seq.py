@@ -281,10 +281,14 @@ class _Job:
 
 def validate_settings(settings: Settings) -> None:
     """Reject seq2seq settings that cannot work, naming the setting."""
-    for name in ("seq2seq_num_beams", "seq2seq_max_new_tokens", "seq2seq_fact_tokens"):
-        if getattr(settings, name) < 1:
-            raise ValueError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
-    for name in ("seq2seq_batch_size", "seq2seq_batch_tokens"):
+    positive = (
+        "seq2seq_num_beams",
+        "seq2seq_max_new_tokens",
+        "seq2seq_fact_tokens",
+        "seq2seq_batch_size",
+        "seq2seq_batch_tokens",
+    )
+    for name in positive:
         if getattr(settings, name) < 1:
             raise ValueError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
     if settings.seq2seq_no_repeat_ngram_size < 0 or settings.seq2seq_max_input_tokens < 0:
