@@ -5,6 +5,11 @@ one worker thread takes whatever is queued, waits at most ``max_wait`` for the b
 drops items whose caller's deadline passed or who went away, and runs the rest as one
 batched call. The queue is bounded: when it is full ``submit`` raises ``Overloaded`` at once.
 
+Faults stay inside their batch: a batch that raises is split to find the items that fail on
+their own (the others are served); an out-of-memory batch is split in halves and retried; a
+batch that runs longer than ``timeout`` fails with ``ModelTimeout`` and a fresh worker takes
+over the queue, so one stuck model call never stalls the server.
+
 The caller's deadline and cancellation travel with each item as a ``Call`` taken from a
 context variable, so code that knows nothing about gRPC (``Pipeline.prepare`` calling
 ``embedder.encode``) still carries them.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import sys
 import threading
 import time
 from collections import deque
@@ -35,6 +41,10 @@ R = TypeVar("R")
 
 # How often a waiting caller re-checks its own cancellation.
 _POLL_SECONDS = 0.05
+
+
+class ModelTimeout(DeadlineExceeded):
+    """A model batch ran longer than the batcher's timeout (the model, not the caller, is slow)."""
 
 
 @dataclass(slots=True)
@@ -92,6 +102,9 @@ class BatchObserver(Protocol):
 
     def batch(self, stage: str, size: int) -> None: ...
 
+    def stalled(self, stage: str, count: int) -> None:
+        """``count`` model calls that overran the timeout are still running."""
+
 
 class _NullObserver:
     def queue_depth(self, stage: str, depth: int) -> None:
@@ -101,6 +114,9 @@ class _NullObserver:
         pass
 
     def batch(self, stage: str, size: int) -> None:
+        pass
+
+    def stalled(self, stage: str, count: int) -> None:
         pass
 
 
@@ -117,8 +133,22 @@ class _Item(Generic[T, R]):
         self.abandoned = False
 
     def finish(self, result: R | None = None, error: BaseException | None = None) -> None:
-        self.result, self.error = result, error
-        self.done.set()
+        with _FINISH_LOCK:
+            if self.done.is_set():
+                return  # already failed by a timeout: a late result is dropped
+            self.result, self.error = result, error
+            self.done.set()
+
+
+_FINISH_LOCK = threading.Lock()
+
+
+@dataclass(slots=True)
+class _Running:
+    """The batch a worker is running, so a watchdog can give up on it."""
+
+    items: list[_Item]
+    started: float
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -126,12 +156,25 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
 
 
+def _free_accelerator_memory() -> None:
+    """Return cached CUDA blocks before a retry (torch only if the model already loaded it)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 class MicroBatcher(Generic[T, R]):
     """Groups items submitted from many threads into batched calls of ``run``.
 
     ``run`` receives a list of values and must return one result per value, in order.
-    When ``run`` raises, every item of that batch gets the exception (after an
-    out-of-memory error the batch is split in halves and retried first).
+    When ``run`` raises on a batch of several items, the batch is split in halves and each
+    half is run again, so items that fail only together with others are served and the
+    exception reaches only the items that fail on their own (when both halves fail the error
+    is taken as systematic and every item gets it, without further splitting). After an
+    out-of-memory error the halves are always retried; one item alone out of memory fails
+    with ``Overloaded``. A batch still running after ``timeout`` seconds (0: no limit)
+    fails with ``ModelTimeout`` and a new worker serves the queue; the stuck call's
+    results are dropped whenever it returns.
     """
 
     def __init__(
@@ -142,6 +185,7 @@ class MicroBatcher(Generic[T, R]):
         max_batch_size: int,
         max_wait_ms: float,
         max_queue: int,
+        timeout: float = 0.0,
         observer: BatchObserver | None = None,
     ) -> None:
         self.stage = stage
@@ -149,12 +193,26 @@ class MicroBatcher(Generic[T, R]):
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue = max_queue
+        self.timeout = timeout
         self._observer = observer or _NullObserver()
         self._queue: deque[_Item[T, R]] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._worker = threading.Thread(target=self._loop, name=f"batcher-{stage}", daemon=True)
-        self._worker.start()
+        self._generation = 0
+        self._running: _Running | None = None
+        self._stalled = 0
+        self._worker = self._start_worker()
+
+    def _start_worker(self) -> threading.Thread:
+        """A new worker; the previous one (if stuck in a model call) retires when it returns."""
+        self._generation += 1
+        worker = threading.Thread(
+            target=self._loop,
+            name=f"batcher-{self.stage}-{self._generation}",
+            daemon=True,
+        )
+        worker.start()
+        return worker
 
     # --- callers ------------------------------------------------------------------------
     def submit(self, value: T, call: Call | None = None) -> R:
@@ -215,14 +273,72 @@ class MicroBatcher(Generic[T, R]):
             item.finish(error=Unavailable("the server is shutting down"))
         self._worker.join(timeout)
 
+    def stalled(self) -> int:
+        """Model calls given up on after the timeout that have not returned yet."""
+        with self._cond:
+            return self._stalled
+
     # --- worker -------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
             batch = self._next_batch()
             if batch is None:
                 return
-            if batch:
+            if not batch:
+                continue
+            running = _Running(batch, time.monotonic())
+            with self._cond:
+                self._running = running
+            watchdog = None
+            if self.timeout > 0:
+                watchdog = threading.Timer(self.timeout, self._give_up, (running,))
+                watchdog.daemon = True
+                watchdog.start()
+            try:
                 self._execute(batch)
+            except BaseException as exc:  # noqa: BLE001 - a batch must never hang its callers
+                _LOGGER.error("%s: batch failed outside the model call", self.stage, exc_info=exc)
+                failure = RuntimeError(f"the {self.stage} batch failed: {type(exc).__name__}")
+                for item in batch:
+                    item.finish(error=failure)
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
+            with self._cond:
+                if self._running is running:
+                    self._running = None
+                    continue
+                # Given up on by the watchdog: a new worker owns the queue now.
+                self._stalled -= 1
+                self._observer.stalled(self.stage, self._stalled)
+            _LOGGER.warning(
+                "%s: a model call given up on returned after %.1fs; its worker retires",
+                self.stage,
+                time.monotonic() - running.started,
+            )
+            return
+
+    def _give_up(self, running: _Running) -> None:
+        """Watchdog: fail a batch that overran the timeout and start a new worker."""
+        with self._cond:
+            if self._running is not running or self._closed:
+                return
+            self._running = None
+            self._stalled += 1
+            self._observer.stalled(self.stage, self._stalled)
+            self._worker = self._start_worker()
+            stalled = self._stalled
+        _LOGGER.error(
+            "%s: a batch of %d ran longer than %.1fs: its requests fail, a new worker takes "
+            "the queue (%d model calls stuck)",
+            self.stage,
+            len(running.items),
+            self.timeout,
+            stalled,
+        )
+        error = ModelTimeout(f"the {self.stage} model did not finish within {self.timeout:g}s")
+        for item in running.items:
+            item.finish(error=error)
 
     def _next_batch(self) -> list[_Item[T, R]] | None:
         with self._cond:
@@ -261,7 +377,8 @@ class MicroBatcher(Generic[T, R]):
             )
         return live
 
-    def _execute(self, batch: list[_Item[T, R]]) -> None:
+    def _attempt(self, batch: list[_Item[T, R]]) -> Exception | None:
+        """Run one batch; hand out its results, or return what it raised."""
         self._observer.batch(self.stage, len(batch))
         try:
             results = self._run([item.value for item in batch])
@@ -269,28 +386,76 @@ class MicroBatcher(Generic[T, R]):
                 raise RuntimeError(
                     f"{self.stage} batch returned {len(results)} results for {len(batch)} items"
                 )
-        except Exception as exc:  # noqa: BLE001 - handed to each caller of the batch
-            if _is_out_of_memory(exc) and len(batch) > 1:
-                _LOGGER.warning(
-                    "%s: out of memory on a batch of %d, splitting", self.stage, len(batch)
-                )
-                half = len(batch) // 2
-                self._execute(batch[:half])
-                self._execute(batch[half:])
-                return
-            for item in batch:
-                item.finish(error=exc)
-            return
+        except Exception as exc:  # noqa: BLE001 - handed to the callers of the batch
+            return exc
         for item, result in zip(batch, results, strict=True):
             item.finish(result=result)
+        return None
+
+    def _execute(self, batch: list[_Item[T, R]]) -> None:
+        if all(item.done.is_set() for item in batch):
+            return  # given up on by the watchdog meanwhile
+        error = self._attempt(batch)
+        if error is not None:
+            self._recover(batch, error)
+
+    def _recover(self, batch: list[_Item[T, R]], error: Exception) -> None:
+        """After ``batch`` raised ``error``: split and retry, or fail its items."""
+        if _is_out_of_memory(error):
+            _free_accelerator_memory()
+            if len(batch) == 1:
+                _LOGGER.warning("%s: out of memory on a single request", self.stage)
+                batch[0].finish(
+                    error=Overloaded(f"the {self.stage} model ran out of memory on this request")
+                )
+                return
+            _LOGGER.warning("%s: out of memory on a batch of %d, splitting", self.stage, len(batch))
+            half = len(batch) // 2
+            self._execute(batch[:half])
+            self._execute(batch[half:])
+            return
+        if len(batch) == 1:
+            batch[0].finish(error=error)
+            return
+        # Find the items that fail on their own; the others must not pay for them.
+        _LOGGER.warning(
+            "%s: a batch of %d failed (%s), retrying its halves",
+            self.stage,
+            len(batch),
+            type(error).__name__,
+        )
+        half = len(batch) // 2
+        failed = []
+        for part in (batch[:half], batch[half:]):
+            part_error = self._attempt(part)
+            if part_error is not None:
+                failed.append((part, part_error))
+        if len(failed) == 2:
+            # Both halves fail: systematic (a broken model), not one bad request.
+            for part, part_error in failed:
+                for item in part:
+                    item.finish(error=part_error)
+        elif failed:
+            self._recover(*failed[0])
+
+
+def _unique(texts: Sequence[str]) -> tuple[list[str], list[int] | None]:
+    """Distinct texts in first-seen order, and each text's row among them (None: all distinct)."""
+    rows: dict[str, int] = {}
+    index = [rows.setdefault(text, len(rows)) for text in texts]
+    if len(rows) == len(index):
+        return list(texts), None
+    return list(rows), index
 
 
 class BatchingEmbedder:
     """An ``Embedder`` whose ``encode`` calls from many threads run as one batched call.
 
-    Each request's texts stay one item (so a batch holds at most ``max_batch_size``
-    requests); the wrapped embedder sees all their texts at once and can sort them by
-    length and fill its own mini-batches.
+    A request's distinct texts go to the batcher in chunks of at most ``chunk_size``, one
+    chunk after the other: a batch holds at most ``max_batch_size`` chunks, so a huge
+    request shares the model fairly with small ones (it never holds the model for minutes)
+    and stops at the next chunk when its caller goes away. Identical texts (syndicated
+    copies, repeated lines) are embedded once, within a request and across a batch.
     """
 
     def __init__(
@@ -300,33 +465,49 @@ class BatchingEmbedder:
         max_batch_size: int,
         max_wait_ms: float,
         max_queue: int,
+        chunk_size: int = 64,
+        timeout: float = 0.0,
         observer: BatchObserver | None = None,
     ) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.chunk_size = chunk_size
         self._batcher: MicroBatcher[Sequence[str], np.ndarray] = MicroBatcher(
             "embed",
             self._encode_many,
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
             max_queue=max_queue,
+            timeout=timeout,
             observer=observer,
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._batcher.submit(list(texts), current_call())
+        distinct, index = _unique(texts)
+        call = current_call()
+        parts = [
+            self._batcher.submit(distinct[lo : lo + self.chunk_size], call)
+            for lo in range(0, len(distinct), self.chunk_size)
+        ]
+        vectors = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return vectors if index is None else vectors[index]
 
     def _encode_many(self, groups: list[Sequence[str]]) -> list[np.ndarray]:
-        flat = [text for group in groups for text in group]
-        vectors = self.inner.encode(flat)
+        distinct, index = _unique([text for group in groups for text in group])
+        vectors = self.inner.encode(distinct)
+        if index is not None:
+            vectors = vectors[index]
         out, start = [], 0
         for group in groups:
             out.append(vectors[start : start + len(group)])
             start += len(group)
         return out
+
+    def stalled(self) -> int:
+        return self._batcher.stalled()
 
     def depth(self) -> int:
         return self._batcher.depth()
@@ -345,6 +526,7 @@ class BatchFusion:
         max_batch_size: int,
         max_wait_ms: float,
         max_queue: int,
+        timeout: float = 0.0,
         observer: BatchObserver | None = None,
     ) -> None:
         self._batcher: MicroBatcher[FusionContext, FusionResult] = MicroBatcher(
@@ -353,11 +535,15 @@ class BatchFusion:
             max_batch_size=max_batch_size,
             max_wait_ms=max_wait_ms,
             max_queue=max_queue,
+            timeout=timeout,
             observer=observer,
         )
 
     def fuse(self, ctx: FusionContext) -> FusionResult:
         return self._batcher.submit(ctx, current_call())
+
+    def stalled(self) -> int:
+        return self._batcher.stalled()
 
     def depth(self) -> int:
         return self._batcher.depth()

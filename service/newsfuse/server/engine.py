@@ -20,6 +20,15 @@ from newsfuse.types import Document, Summary, SummaryOptions
 
 _LOGGER = logging.getLogger(__name__)
 
+#: Longest one model batch (embedding or generation) may run; used until ``Settings`` has
+#: ``batch_timeout_seconds`` (requested from the settings owner).
+DEFAULT_BATCH_TIMEOUT_SECONDS = 300.0
+
+
+def batch_timeout(settings: Settings) -> float:
+    """Seconds one model batch may run before its requests fail (0: no limit)."""
+    return float(getattr(settings, "batch_timeout_seconds", DEFAULT_BATCH_TIMEOUT_SECONDS))
+
 
 class Engine:
     """Summarizes with a loaded ``Pipeline``, batching the model work of concurrent calls."""
@@ -31,9 +40,13 @@ class Engine:
             "max_batch_size": settings.max_batch_size,
             "max_wait_ms": settings.max_wait_ms,
             "max_queue": settings.max_queue,
+            "timeout": batch_timeout(settings),
             "observer": observer,
         }
-        self.embedder = BatchingEmbedder(loaded.embedder, **batching)
+        # A request's sentences go to the model in chunks of one embedding mini-batch.
+        self.embedder = BatchingEmbedder(
+            loaded.embedder, chunk_size=settings.embed_batch_size, **batching
+        )
         self.pipeline = Pipeline(settings, self.embedder, loaded.model_fuser)
         self.fusion = BatchFusion(self.pipeline.fuse, **batching)
 

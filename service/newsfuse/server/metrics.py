@@ -67,6 +67,12 @@ class Metrics:
             buckets=_RATIO_BUCKETS,
             registry=r,
         )
+        self.stalled_calls = Gauge(
+            "newsfuse_stalled_model_calls",
+            "Model calls that overran the batch timeout and have not returned, by stage.",
+            ("stage",),
+            registry=r,
+        )
         self.ready = Gauge(
             "newsfuse_ready",
             "1 once the models are loaded and warmed up, 0 while draining.",
@@ -85,6 +91,9 @@ class Metrics:
 
     def batch(self, stage: str, size: int) -> None:
         self.batch_size.labels(stage).observe(size)
+
+    def stalled(self, stage: str, count: int) -> None:
+        self.stalled_calls.labels(stage).set(count)
 
     # --- requests -----------------------------------------------------------------------
     def started(self) -> None:

@@ -14,7 +14,7 @@ from newsfuse.errors import Cancelled, DeadlineExceeded, Unavailable
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
 from newsfuse.server import convert
-from newsfuse.server.batcher import Call
+from newsfuse.server.batcher import Call, ModelTimeout
 from newsfuse.server.engine import Engine
 from newsfuse.server.metrics import Metrics
 from newsfuse.server.status import rpc, to_status
@@ -89,9 +89,9 @@ class SummarizerServicer(pb_grpc.SummarizerServicer):
         try:
             documents, options = convert.request_from_proto(cluster, self.settings.max_words)
             summary = engine.summarize(documents, options, call)
-        except (DeadlineExceeded, Cancelled):
-            raise  # the whole call stops
         except Exception as exc:  # noqa: BLE001 - one cluster's failure is reported in its result
+            if isinstance(exc, DeadlineExceeded | Cancelled) and not isinstance(exc, ModelTimeout):
+                raise  # the call's own deadline or cancellation: the whole call stops
             status = to_status(exc, f"{call.request_id}/{index}")
             result.error.code = status.code.value[0]
             result.error.message = status.message
