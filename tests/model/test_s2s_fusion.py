@@ -248,3 +248,20 @@ def test_random_model_output_is_never_shipped_uncited(
     assert_no_near_duplicates(result)
     assert result.stats["input_tokens"] < result.stats["input_tokens_raw"]
     assert {"generated_sentences", "unsupported_dropped"} <= result.stats.keys()
+
+
+def test_sentence_with_a_made_up_name_or_number_is_unsupported(
+    checkpoints, embedder, example_documents
+):
+    fuser = make_fuser(checkpoints, "bart")
+    ctx = prepare(fuser, embedder, example_documents, max_words=150)
+    good = _source(ctx, 0)
+    # Near-identical to a source sentence (high similarity), but with a place and a number
+    # that no source has: similarity alone would ship it.
+    made_up = f"In Vienna, 4711 officials said: {good}"
+    grounded = ground(ctx, f"{made_up} {good}", threshold=0.5, redundancy_threshold=0.75)
+    assert grounded.stats["novel_names_dropped"] == 1
+    assert grounded.stats["unsupported_dropped"] == 1
+    texts = [s.text for s in grounded.sentences]
+    assert made_up not in texts and good in texts
+    assert all(s.citations for s in grounded.sentences)

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,6 +264,7 @@ class _Request:
     partial: GenerationParams
     units: list[Unit]
     facts_read: int = 0
+    source_words: frozenset[str] = frozenset()
     level: int = 0
     input_tokens: int = 0
     encoded_tokens: int = 0
@@ -409,7 +410,15 @@ class Seq2SeqFuser:
         facts = facts_to_read(ctx, self.settings.seq2seq_input_words_factor)
         final, partial = self.generation_params(_word_budget(ctx))
         units = self.packer.fact_units(ctx, facts)
-        return _Request(ctx=ctx, final=final, partial=partial, units=units, facts_read=len(facts))
+        return _Request(
+            ctx=ctx,
+            final=final,
+            partial=partial,
+            units=units,
+            facts_read=len(facts),
+            # What the model read: a name or number outside it was made up.
+            source_words=words_of(ctx.sentences[f.cluster.representative].text for f in facts),
+        )
 
     def _run_levels(self, requests: Sequence[_Request]) -> None:
         active = [i for i, r in enumerate(requests) if r.units]
@@ -536,6 +545,7 @@ class Seq2SeqFuser:
             text,
             threshold=self.settings.seq2seq_support_threshold,
             redundancy_threshold=self.settings.redundancy_threshold,
+            source_words=request.source_words,
         )
         stats = dict(grounded.stats)
         stats.update(
@@ -579,15 +589,21 @@ def ground(
     *,
     threshold: float,
     redundancy_threshold: float,
+    source_words: frozenset[str] | None = None,
 ) -> Grounded:
     """Turn generated text into cited summary sentences.
 
     Each generated sentence is aligned to the source sentences; without support of at least
     ``threshold`` it is dropped and counted, and the extractive sentence of a selected fact
-    that no kept sentence covers takes its place. Sentences that repeat an earlier output
-    sentence (embedding cosine ≥ ``redundancy_threshold`` or near-identical words) are
-    dropped too. The word and sentence budgets of the request hold for the result.
+    that no kept sentence covers takes its place. A sentence with a name or number the model
+    never read (a word that is capitalized or has a digit and is not among ``source_words``,
+    by default the words of every source sentence) counts as unsupported too: similarity
+    alone cannot tell "met on Friday in Vienna" from what the sources say. Sentences that
+    repeat an earlier output sentence (embedding cosine ≥ ``redundancy_threshold`` or
+    near-identical words) are dropped. The word and sentence budgets of the request hold.
     """
+    if source_words is None:
+        source_words = words_of(s.text for s in ctx.sentences)
     pieces = [display_text(generated[a:b]) for a, b in split_sentences(generated)]
     pieces = [p for p in pieces if p]
     vectors = ctx.embedder.encode(pieces) if pieces else np.zeros((0, 1), dtype=np.float32)
@@ -595,13 +611,18 @@ def ground(
     budget_sentences = ctx.options.max_sentences
     slots: list[_Slot] = []
     covered: set[int] = set()
-    unsupported = duplicates = 0
+    unsupported = duplicates = novel = 0
     words_used = 0
     member_fact = {m: f.cluster.id for f in ctx.ranked for m in f.cluster.members}
     flat_of = {(ctx.documents[s.doc].document.id, s.index): i for i, s in enumerate(ctx.sentences)}
     for piece, vector in zip(pieces, vectors, strict=True):
         word_set = _word_set(piece)
         if len(_WORD.findall(piece)) < _MIN_WORDS:
+            unsupported += 1
+            slots.append(_Slot(None, None, frozenset()))
+            continue
+        if novel_words(piece, source_words):
+            novel += 1
             unsupported += 1
             slots.append(_Slot(None, None, frozenset()))
             continue
@@ -676,10 +697,27 @@ def ground(
         stats={
             "generated_sentences": generated_kept,
             "unsupported_dropped": unsupported,
+            "novel_names_dropped": novel,
             "duplicates_dropped": duplicates,
             "fallback_sentences": fallback,
         },
     )
+
+
+def words_of(texts: Iterable[str]) -> frozenset[str]:
+    """Case-folded words of ``texts``: what a generated name or number must be among."""
+    return frozenset(w for text in texts for w in _WORD.findall(text.casefold()))
+
+
+def novel_words(text: str, known: frozenset[str]) -> list[str]:
+    """Names and numbers of ``text`` (capitalized or with a digit) that ``known`` lacks."""
+    return [
+        w
+        for w in _WORD.findall(text)
+        if len(w) > 1
+        and (w[0].isupper() or any(c.isdigit() for c in w))
+        and w.casefold() not in known
+    ]
 
 
 def _word_set(text: str) -> frozenset[str]:
