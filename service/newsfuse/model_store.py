@@ -205,7 +205,7 @@ def fetch(
     except Exception as exc:  # noqa: BLE001 - offline, DNS, HTTP and hub errors alike
         raise FetchError(
             f"cannot reach the Hugging Face Hub for {entry.source} "
-            f"(revision {entry.revision or 'main'}): {type(exc).__name__}: {exc}. {hint}"
+            f"(revision {entry.revision or 'main'}): {_reason(exc)}. {hint}"
         ) from None
     siblings = {s.rfilename: s for s in info.siblings or ()}
     if entry.files is not None:
@@ -228,7 +228,7 @@ def fetch(
         )
     except Exception as exc:  # noqa: BLE001
         raise FetchError(
-            f"downloading {entry.source} at {info.sha} failed: {type(exc).__name__}: {exc}. {hint}"
+            f"downloading {entry.source} at {info.sha} failed: {_reason(exc)}. {hint}"
         ) from None
     if entry.files is not None:
         checks = check_recorded(dest, entry.files)
@@ -243,6 +243,10 @@ def fetch(
     if record:
         record_entry(manifest or default_manifest(), entry.name, info.sha, dest, wanted)
     return checks
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip().rstrip('.')}"
 
 
 def _check_against_hub(path: Path, sibling: Any) -> FileCheck:
