@@ -17,7 +17,7 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,8 @@ class DedupResult:
     clusters: tuple[FactCluster, ...]
     duplicate_of: tuple[int | None, ...]
     """Per document: the index of the earlier document it copies, or ``None``."""
+    embeddings: np.ndarray
+    """One unit-length row per sentence (exact repeats share their first copy's row)."""
 
 
 class _UnionFind:
@@ -158,13 +160,17 @@ def _ivf_pairs(vectors: np.ndarray, threshold: float, *, seed: int) -> list[tupl
 
 def deduplicate(
     sentences: Sequence[Sentence],
-    embeddings: np.ndarray,
+    encode: Callable[[Sequence[str]], np.ndarray],
     n_documents: int,
     *,
     near_duplicate_threshold: float = 0.6,
     paraphrase_threshold: float = 0.8,
 ) -> DedupResult:
-    """Group sentences that report the same fact; find documents that copy another."""
+    """Group sentences that report the same fact; find documents that copy another.
+
+    ``encode`` embeds texts (``Embedder.encode``); it is called once, on the sentences left
+    after the exact pass, so repeated reporting costs no model time.
+    """
     n = len(sentences)
     uf = _UnionFind(n)
     first_by_key: dict[str, int] = {}
@@ -175,6 +181,7 @@ def deduplicate(
         else:
             first_by_key[key] = i
     exact = sorted(first_by_key.values())
+    embeddings = _embed_unique(sentences, exact, uf, encode)
     for a, b in near_duplicate_pairs([sentences[i].text for i in exact], near_duplicate_threshold):
         uf.union(exact[a], exact[b])
     roots = sorted({uf.find(i) for i in range(n)})
@@ -196,7 +203,21 @@ def deduplicate(
     )
     duplicate_of = _duplicate_documents(clusters, sentences, n_documents)
     _LOGGER.debug("dedup: %d sentences -> %d facts", n, len(clusters))
-    return DedupResult(clusters=clusters, duplicate_of=duplicate_of)
+    return DedupResult(clusters=clusters, duplicate_of=duplicate_of, embeddings=embeddings)
+
+
+def _embed_unique(
+    sentences: Sequence[Sentence],
+    unique: Sequence[int],
+    uf: _UnionFind,
+    encode: Callable[[Sequence[str]], np.ndarray],
+) -> np.ndarray:
+    """Embed each distinct sentence once; exact repeats get their first copy's vector."""
+    vectors = encode([sentences[i].text for i in unique])
+    if not len(sentences):
+        return np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    row_of = {root: row for row, root in enumerate(unique)}
+    return vectors[[row_of[uf.find(i)] for i in range(len(sentences))]]
 
 
 def choose_representative(

@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Sequence
 
+import numpy as np
+
 from newsfuse.dedup import deduplicate
 from newsfuse.embed import Embedder, TransformerEmbedder
 from newsfuse.errors import InvalidInput, LimitExceeded
@@ -143,17 +145,18 @@ class Pipeline:
                 "documents",
                 f"{len(sentences)} sentences, the limit is {s.max_sentences_per_request}",
             )
-        titles = [doc.title or "" for doc in parsed]
-        vectors = self.embedder.encode([sent.text for sent in sentences] + titles)
-        embeddings, title_vectors = vectors[: len(sentences)], vectors[len(sentences) :]
-        title_vectors[[not t for t in titles]] = 0.0
         dedup = deduplicate(
             sentences,
-            embeddings,
+            self.embedder.encode,
             len(parsed),
             near_duplicate_threshold=s.near_duplicate_threshold,
             paraphrase_threshold=s.paraphrase_threshold,
         )
+        embeddings = dedup.embeddings
+        titled = [i for i, doc in enumerate(parsed) if doc.title]
+        title_vectors = np.zeros((len(parsed), embeddings.shape[1]), dtype=np.float32)
+        if titled:
+            title_vectors[titled] = self.embedder.encode([parsed[i].title for i in titled])
         ranked = rank(
             dedup.clusters, sentences, parsed, embeddings, dedup.duplicate_of, title_vectors
         )

@@ -13,8 +13,9 @@ from newsfuse.types import Document
 def _run(texts: list[str], paraphrase_threshold: float = 0.8):
     parsed = ingest_all([Document(id=f"d{i}", text=t) for i, t in enumerate(texts)])
     sentences = [s for d in parsed for s in d.sentences]
-    emb = HashingEmbedder().encode([s.text for s in sentences])
-    result = deduplicate(sentences, emb, len(parsed), paraphrase_threshold=paraphrase_threshold)
+    result = deduplicate(
+        sentences, HashingEmbedder().encode, len(parsed), paraphrase_threshold=paraphrase_threshold
+    )
     return sentences, result
 
 
@@ -45,6 +46,23 @@ def test_whole_duplicate_document_is_detected():
     body = "The mayor resigned on Tuesday. She cited health reasons. An election follows in May."
     _, result = _run([body, "Unrelated text about gardens. Roses bloom in June.", body])
     assert result.duplicate_of == (None, None, 0)
+
+
+def test_exact_repeats_are_embedded_once():
+    text = "The dam broke at noon. Rescue teams arrived."
+    parsed = ingest_all([Document(id=f"d{i}", text=text) for i in range(30)])
+    sentences = [s for d in parsed for s in d.sentences]
+    embedder = HashingEmbedder()
+    seen: list[str] = []
+
+    def encode(texts):
+        seen.extend(texts)
+        return embedder.encode(texts)
+
+    result = deduplicate(sentences, encode, len(parsed))
+    assert seen == ["The dam broke at noon.", "Rescue teams arrived."]
+    assert result.embeddings.shape == (60, embedder.dim)
+    assert len(result.clusters) == 2
 
 
 def test_representative_prefers_a_clean_sentence():
