@@ -197,7 +197,8 @@ class NewsfuseServer:
         self._server.stop(None)
         done.wait()
         if self._engine is not None:
-            self._engine.close()
+            # Every call is answered: a model call still running computes for nobody.
+            self._engine.close(timeout=0.5)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.metrics.close()
         _LOGGER.info("stopped after %.2fs of drain", time.monotonic() - started)

@@ -512,8 +512,8 @@ class BatchingEmbedder:
     def depth(self) -> int:
         return self._batcher.depth()
 
-    def close(self) -> None:
-        self._batcher.close()
+    def close(self, timeout: float = 5.0) -> None:
+        self._batcher.close(timeout)
 
 
 class BatchFusion:
@@ -548,5 +548,5 @@ class BatchFusion:
     def depth(self) -> int:
         return self._batcher.depth()
 
-    def close(self) -> None:
-        self._batcher.close()
+    def close(self, timeout: float = 5.0) -> None:
+        self._batcher.close(timeout)

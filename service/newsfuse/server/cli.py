@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,14 @@ def _serve(args: argparse.Namespace) -> int:
     # A server logs every call (ids, counts, timings) even without -v.
     package = logging.getLogger("newsfuse")
     package.setLevel(min(package.getEffectiveLevel(), logging.INFO))
-    return NewsfuseServer(settings).run()
+    code = NewsfuseServer(settings).run()
+    # Every call has been answered. Model threads given up on at the end of a drain may still
+    # be inside torch, and tearing the interpreter down around them is slow and can abort the
+    # process (SIGABRT seen under load): flush and leave at once with the drain's exit code.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _health(args: argparse.Namespace) -> int:

@@ -87,6 +87,7 @@ class Engine:
     def device(self) -> str:
         return str(getattr(self.embedder.inner, "device", "cpu"))
 
-    def close(self) -> None:
-        self.fusion.close()
-        self.embedder.close()
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the batchers, waiting at most ``timeout`` for each model call in progress."""
+        self.fusion.close(timeout)
+        self.embedder.close(timeout)
