@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,7 +267,7 @@ def load_model(
             f"model directory {directory}: cannot load the weights, the checkpoint looks broken "
             f"or incomplete ({type(exc).__name__}: {exc}); expected {EXPECTED}"
         ) from exc
-    missing = sorted(loading.get("missing_keys") or ())
+    missing = sorted(k for k in loading.get("missing_keys") or () if not _benign_missing(k, config))
     mismatched = sorted(str(k) for k in loading.get("mismatched_keys") or ())
     if missing or mismatched:
         # transformers would fill these with random values: a silently useless model.
@@ -305,6 +306,17 @@ def load_model(
         time.perf_counter() - started,
     )
     return loaded
+
+
+# Tensors a checkpoint may lack without harm: computed buffers, zero-initialised biases.
+_BENIGN_MISSING = re.compile(r"position_ids|_float_tensor|embed_positions|final_logits_bias")
+_TIED = ("lm_head.weight", "embed_tokens.weight")
+
+
+def _benign_missing(key: str, config: Any) -> bool:
+    if _BENIGN_MISSING.search(key):
+        return True
+    return key.endswith(_TIED) and bool(getattr(config, "tie_word_embeddings", True))
 
 
 def quantize_linear_int8(model: Any) -> Any:
