@@ -62,8 +62,10 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=models /models /models
 # NEWSFUSE_MODEL is /models/<MODEL> when a model was baked in, else empty (extractive).
 # Weights are never downloaded at run time: the hub is switched off.
+# Idle OpenMP threads sleep rather than spin (torch shares cores with the server's threads).
 ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
+    OMP_WAIT_POLICY=PASSIVE \
     NEWSFUSE_MODEL=${MODEL:+/models/${MODEL}} \
     NEWSFUSE_HOST=0.0.0.0 \
     NEWSFUSE_PORT=50051 \

@@ -66,6 +66,7 @@ class TransformerEmbedder:
         device: str = "auto",
         batch_size: int = 64,
         max_length: int = 128,
+        dtype: str = "auto",
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -77,15 +78,21 @@ class TransformerEmbedder:
         self.device = resolve_device(device)
         self._torch = torch
         self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self._model = AutoModel.from_pretrained(path, local_files_only=True).to(self.device).eval()
+        self.dtype = _embedding_dtype(self.device, dtype)
+        self._model = (
+            AutoModel.from_pretrained(path, local_files_only=True)
+            .to(device=self.device, dtype=self.dtype)
+            .eval()
+        )
         self.batch_size = batch_size
         self.max_length = max_length
         self.name = path.name
         self.dim = int(self._model.config.hidden_size)
         _LOGGER.info(
-            "loaded embedding model %s on %s in %.2fs",
+            "loaded embedding model %s on %s (%s) in %.2fs",
             path,
             self.device,
+            str(self.dtype).removeprefix("torch."),
             time.perf_counter() - started,
         )
 
@@ -106,12 +113,28 @@ class TransformerEmbedder:
                     max_length=self.max_length,
                     return_tensors="pt",
                 ).to(self.device)
-                hidden = self._model(**batch).last_hidden_state
+                # Pool and normalise in fp32 whatever precision the model ran in.
+                hidden = self._model(**batch).last_hidden_state.float()
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1)
                 out[idx] = pooled.float().cpu().numpy()
         return out
+
+
+def _embedding_dtype(device: str, dtype: str):
+    """The torch dtype of the embedding model: see ``Settings.embed_dtype``."""
+    import torch
+
+    if dtype == "float32":
+        return torch.float32
+    if dtype == "bfloat16":
+        return torch.bfloat16
+    if device.startswith("cuda"):
+        return torch.float16
+    from newsfuse.modeling import native_cpu_bf16
+
+    return torch.bfloat16 if native_cpu_bf16() else torch.float32
 
 
 class HashingEmbedder:

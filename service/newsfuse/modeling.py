@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from newsfuse.errors import ModelLoadError
+from newsfuse.settings import CPU_DTYPES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -163,9 +164,6 @@ def _is_encoder_decoder(model_type: str, config: dict[str, Any]) -> bool:
     except ImportError:  # pragma: no cover - very old or very new transformers
         return False
     return model_type in MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES
-
-
-CPU_DTYPES = ("float32", "bfloat16", "int8", "auto")
 
 
 def select_device(device: str, cpu_dtype: str = "float32") -> tuple[str, Any, bool]:

@@ -63,7 +63,9 @@ class Pipeline:
             import torch
 
             torch.set_num_threads(settings.threads)
-        embedder = TransformerEmbedder(device=settings.device, batch_size=settings.embed_batch_size)
+        embedder = TransformerEmbedder(
+            device=settings.device, batch_size=settings.embed_batch_size, dtype=settings.embed_dtype
+        )
         fuser = None
         if settings.model:
             from newsfuse.fuse.seq2seq import load_fuser

@@ -32,7 +32,7 @@ import numpy as np
 from newsfuse.cite import cite_extractive, cite_generated, display_text
 from newsfuse.fuse import FusionContext, FusionResult
 from newsfuse.ingest import split_sentences
-from newsfuse.modeling import CPU_DTYPES, Seq2SeqModel, load_model
+from newsfuse.modeling import Seq2SeqModel, load_model
 from newsfuse.settings import Settings
 from newsfuse.types import RankedFact, SummarySentence
 
@@ -280,48 +280,10 @@ class _Job:
     output: str = ""
 
 
-def validate_settings(settings: Settings) -> None:
-    """Reject seq2seq settings that cannot work, naming the setting."""
-    positive = (
-        "seq2seq_num_beams",
-        "seq2seq_max_new_tokens",
-        "seq2seq_fact_tokens",
-        "seq2seq_batch_size",
-        "seq2seq_batch_tokens",
-    )
-    for name in positive:
-        if getattr(settings, name) < 1:
-            raise ValueError(f"setting {name} must be at least 1, got {getattr(settings, name)}")
-    if settings.seq2seq_no_repeat_ngram_size < 0 or settings.seq2seq_max_input_tokens < 0:
-        raise ValueError(
-            "settings seq2seq_no_repeat_ngram_size and seq2seq_max_input_tokens must be >= 0"
-        )
-    if not 0.0 <= settings.seq2seq_min_length_ratio <= 1.0:
-        raise ValueError(
-            f"setting seq2seq_min_length_ratio must be in [0, 1], got "
-            f"{settings.seq2seq_min_length_ratio}"
-        )
-    if not 0.0 < settings.seq2seq_support_threshold <= 1.0:
-        raise ValueError(
-            f"setting seq2seq_support_threshold must be in (0, 1], got "
-            f"{settings.seq2seq_support_threshold}"
-        )
-    if settings.seq2seq_cpu_dtype not in CPU_DTYPES:
-        raise ValueError(
-            f"setting seq2seq_cpu_dtype must be one of {', '.join(CPU_DTYPES)}, "
-            f"got {settings.seq2seq_cpu_dtype!r}"
-        )
-    if settings.seq2seq_tokens_per_word <= 0 or settings.seq2seq_input_words_factor < 0:
-        raise ValueError(
-            "setting seq2seq_tokens_per_word must be > 0 and seq2seq_input_words_factor >= 0"
-        )
-
-
 class Seq2SeqFuser:
     """Fuses the facts of each request with a local encoder-decoder checkpoint."""
 
     def __init__(self, model: Seq2SeqModel, settings: Settings) -> None:
-        validate_settings(settings)
         self.model = model
         self.settings = settings
         self.name = model.label
@@ -757,7 +719,6 @@ def load_fuser(settings: Settings) -> Seq2SeqFuser:
     """Load ``settings.model`` and wrap it in a ``Seq2SeqFuser``."""
     if not settings.model:
         raise ValueError("setting model (NEWSFUSE_MODEL / --model) names no directory")
-    validate_settings(settings)
     model = load_model(
         settings.model,
         device=settings.device,
