@@ -299,5 +299,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        # Other work on the machine inflates timings: record the load when we ran.
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

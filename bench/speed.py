@@ -133,6 +133,11 @@ def render(result: dict[str, Any]) -> str:
         f"budget {result['max_words']}); torch threads {result['torch_threads']}; "
         f"{result['runs']} warm runs; target met: {'yes' if result['meets_target'] else 'NO'}"
     )
+    if "machine" in result:
+        text += (
+            f"\nmachine: {result['machine']['cpus']} CPUs, load average "
+            f"{result['machine']['load_average_1m']} when the run ended"
+        )
     return text
 
 

@@ -109,8 +109,43 @@ def _newsfuse() -> Splitter | None:
     return split
 
 
+_TITLE_END = re.compile(
+    r"(?:^|[\s(\"“])(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Capt|Prof|St|Rev|Adm|Maj|Cmdr"
+    r"|Supt|Gens|Sens|Reps)\.$"
+)
+_NAME_START = re.compile(r"^[A-Z]")
+# Wire copy opens quotes with two backticks; blingfire does not break before them.
+_BACKTICK_OPEN = re.compile(r"[.!?]['\"”’]*\s+(?=``[A-Z0-9])")
+
+
+def fixed(split: Splitter) -> Splitter:
+    """``split`` plus two repairs: no break after a title (Dr., Sen. ...) before a name, and a
+    break before a ````quote`` that opens a new sentence."""
+
+    def run(text: str) -> RawSpans:
+        merged: list[list[int]] = []
+        for start, end, _ in split(text):
+            if merged and _TITLE_END.search(text[merged[-1][0] : merged[-1][1]].rstrip()) and (
+                _NAME_START.match(text[start:end].lstrip())
+            ):
+                merged[-1][1] = end
+            else:
+                merged.append([start, end])
+        out: RawSpans = []
+        for start, end in merged:
+            cut = start
+            for m in _BACKTICK_OPEN.finditer(text, start, end):
+                out.append((cut, m.start() + len(m.group().rstrip()), None))
+                cut = m.end()
+            out.append((cut, end, None))
+        return out
+
+    return run
+
+
 def available_splitters() -> dict[str, Splitter]:
     out = {"blingfire": _blingfire(), "pysbd": _pysbd(), "syntok": _syntok()}
+    out["blingfire+fixes"] = fixed(out["blingfire"])
     newsfuse = _newsfuse()
     if newsfuse is not None:
         out["newsfuse.ingest"] = newsfuse

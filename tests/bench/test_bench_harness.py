@@ -219,3 +219,26 @@ def test_percentile() -> None:
     assert speed.percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert speed.percentile([1.0, 2.0], 90) == pytest.approx(1.9)
     assert speed.percentile([5.0], 90) == 5.0
+
+
+def test_caching_embedder_round_trips_through_disk(tmp_path: Path) -> None:
+    from newsfuse.embed import HashingEmbedder
+
+    inner = HashingEmbedder(dim=64)
+    path = tmp_path / "emb.npz"
+    cache = quality.CachingEmbedder(inner, path)
+    texts = ["Floods hit the valley.", "The army helped.", "Floods hit the valley."]
+    first = cache.encode(texts)
+    cache.save()
+    reloaded = quality.CachingEmbedder(inner, path)
+    assert set(reloaded.vectors) == set(texts)
+    assert (reloaded.encode(texts) == first).all()
+    assert (first == inner.encode(texts)).all()
+
+
+def test_splitter_repairs_merge_titles_and_break_before_backtick_quotes() -> None:
+    split = splitters.fixed(splitters._blingfire())
+    text = "Dr.\nUlrich Roe spoke first. It ended. ``We won,'' said Sen. Doe."
+    sentences = [text[a:b] for a, b, _ in split(text)]
+    assert sentences[-2:] == ["It ended.", "``We won,'' said Sen. Doe."]
+    assert sentences[0].startswith("Dr.\nUlrich")
