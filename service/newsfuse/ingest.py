@@ -59,6 +59,13 @@ _HTML_DROP = re.compile(
 )
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,2000}>")
 _MARKDOWN = re.compile(r"\*\*|__|^\s{0,3}#{1,6}\s|^\s{0,3}>\s?", re.MULTILINE)
+# A wire-service dateline opening an article: "PINE RIDGE, S.D. (AP) -- ".
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+)*"
+    r"(?:,\s*[A-Z][A-Za-z.]*(?:\s+[A-Z][A-Za-z.]*)*(?:\s+\d{1,2})?)?"
+    r"\s*(?:\([A-Za-z][A-Za-z .&-]{0,30}\)\s*)?"
+    r"(?:--|—|–|_|-)\s+"
+)
 _SURROGATE_OR_CONTROL = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _MONTHS = {
@@ -284,6 +291,9 @@ def ingest(
         segment = work[unit.start : unit.end]
         for s, e in split_sentences(segment):
             for start, end in _split_long(unit.start + s, unit.start + e, work, max_sentence_chars):
+                if len(sentences) < 2 and (m := _DATELINE.match(work[start:end])):
+                    if end - start - m.end() > 20:
+                        start += m.end()  # the dateline is not part of the news
                 if not _WORD.search(work[start:end]):
                     continue
                 sentences.append(

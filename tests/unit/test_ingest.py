@@ -162,3 +162,13 @@ def test_spans_hold_for_line_structured_text(lines: list[str]):
     _assert_spans(parsed)
     indices = [s.index for s in parsed.sentences]
     assert indices == list(range(len(indices)))
+
+
+def test_wire_datelines_are_not_part_of_the_first_sentence():
+    text = (
+        "PINE RIDGE, S.D. (AP) -- President Clinton visited the reservation today. "
+        "He met tribal leaders.\n\nBEIJING, May 3 (Xinhua) -- This one stays, not first."
+    )
+    parsed = ingest(_doc(text))
+    assert parsed.sentences[0].text == "President Clinton visited the reservation today."
+    _assert_spans(parsed)
