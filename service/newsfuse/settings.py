@@ -96,7 +96,7 @@ class Settings:
     """Most input tokens (rows × padded length) in one batch."""
     seq2seq_support_threshold: float = 0.5
     """Support score (``cite.align``) below which a generated sentence is dropped."""
-    seq2seq_cpu_dtype: str = "float32"
+    seq2seq_cpu_dtype: str = "auto"
     """Precision of the seq2seq model on CPU: ``float32``; ``bfloat16`` (fast on CPUs with
     AMX or AVX512-BF16); ``int8`` (dynamic quantization of the linear layers); ``auto``
     (``bfloat16`` where the CPU computes it natively, else ``float32``). CUDA always runs in
