@@ -211,35 +211,42 @@ def select(
         return []
     vectors = fact_vectors([r.cluster for r in ranked], embeddings)
     rep_vectors = embeddings[[r.cluster.representative for r in ranked]]
+    words = np.asarray(
+        [word_count(sentences[r.cluster.representative].text) for r in ranked], dtype=np.int64
+    )
+    scores = np.asarray([r.score for r in ranked], dtype=np.float32)
+    max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
+    available = scores >= weights.min_relative_score * float(scores.max())
+    # How many of each fact's sources the summary does not cite yet, kept up to date per pick
+    # (a full rescan per pick would make selection quadratic in the number of facts).
+    uncovered = np.asarray([len(r.cluster.documents) for r in ranked], dtype=np.int64)
+    facts_of_doc: dict[int, list[int]] = defaultdict(list)
+    for k, r in enumerate(ranked):
+        for d in r.cluster.documents:
+            facts_of_doc[d].append(k)
+    covered: set[int] = set()
     chosen: list[int] = []
     words_used = 0
-    max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
-    available = np.ones(len(ranked), dtype=bool)
-    scores = np.asarray([r.score for r in ranked], dtype=np.float32)
-    available &= scores >= weights.min_relative_score * float(scores.max())
-    covered: set[int] = set()
-    while available.any():
-        if max_sentences is not None and len(chosen) >= max_sentences:
+    while True:
+        if max_words is not None:
+            available &= words <= max_words - words_used  # only what still fits
+        available &= max_sim < redundancy_threshold  # nothing that repeats a chosen fact
+        if not available.any() or (max_sentences is not None and len(chosen) >= max_sentences):
             break
-        new_source = np.asarray(
-            [not covered.issuperset(r.cluster.documents) for r in ranked], dtype=np.float32
-        )
         mmr = (
             weights.mmr_lambda * scores
             - (1 - weights.mmr_lambda) * np.maximum(max_sim, 0)
-            + weights.new_source_bonus * new_source
+            + weights.new_source_bonus * (uncovered > 0)
         )
         mmr[~available] = -np.inf
         k = int(np.argmax(mmr))
         available[k] = False
-        if max_sim[k] >= redundancy_threshold:
-            continue  # says again what the summary already says
-        words = word_count(sentences[ranked[k].cluster.representative].text)
-        if max_words is not None and words_used + words > max_words:
-            continue  # a shorter fact may still fit
         chosen.append(k)
-        covered.update(ranked[k].cluster.documents)
-        words_used += words
+        words_used += int(words[k])
+        for d in ranked[k].cluster.documents:
+            if d not in covered:
+                covered.add(d)
+                uncovered[facts_of_doc[d]] -= 1
         sims = np.maximum(vectors @ vectors[k], rep_vectors @ rep_vectors[k])
         max_sim = np.maximum(max_sim, sims)
     picked = [ranked[k] for k in chosen]

@@ -20,14 +20,9 @@ from newsfuse.types import Document, Summary, SummaryOptions
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Longest one model batch (embedding or generation) may run; used until ``Settings`` has
-#: ``batch_timeout_seconds`` (requested from the settings owner).
-DEFAULT_BATCH_TIMEOUT_SECONDS = 300.0
-
-
 def batch_timeout(settings: Settings) -> float:
     """Seconds one model batch may run before its requests fail (0: no limit)."""
-    return float(getattr(settings, "batch_timeout_seconds", DEFAULT_BATCH_TIMEOUT_SECONDS))
+    return float(settings.batch_timeout_seconds)
 
 
 class Engine:
