@@ -258,7 +258,8 @@ class CachingEmbedder:
         self.vectors: dict[str, Any] = {}
         if path is not None and path.is_file():
             with np.load(path, allow_pickle=False) as data:
-                self.vectors = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+                texts = json.loads(data["texts_json"].tobytes().decode("utf-8"))
+                self.vectors = dict(zip(texts, data["vectors"], strict=True))
 
     def encode(self, texts: Sequence[str]) -> Any:
         missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
@@ -272,12 +273,23 @@ class CachingEmbedder:
     def save(self) -> None:
         if self.path is None or not self.vectors:
             return
+        import os
+        import tempfile
+
+        np = self._np
         self.path.parent.mkdir(parents=True, exist_ok=True)
         texts = list(self.vectors)
-        tmp = self.path.with_suffix(".tmp.npz")
-        self._np.savez(tmp, texts=self._np.array(texts), vectors=self._np.stack(
-            [self.vectors[t] for t in texts]))
-        tmp.replace(self.path)
+        # Texts as one UTF-8 JSON blob: a numpy string array pads every text to the longest.
+        blob = np.frombuffer(json.dumps(texts).encode("utf-8"), dtype=np.uint8)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                vectors = np.stack([self.vectors[t] for t in texts])
+                np.savez(handle, texts_json=blob, vectors=vectors)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def newsfuse_summary(pipeline: Any, cluster: Cluster) -> str:
