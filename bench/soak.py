@@ -19,8 +19,8 @@ from this process over gRPC, in three phases:
     python bench/soak.py                                   # all phases, 30 s soak
     python bench/soak.py --phases soak sigterm --seconds 60
 
-The server runs with the limits documented in ``docs/reliability.md`` (``--server-env``
-adds or overrides ``NEWSFUSE_*`` variables). Prints tables and writes
+The server runs with its defaults (the limits in ``docs/reliability.md``); ``--server-env``
+adds or overrides variables of its environment. Prints tables and writes
 ``bench/results/soak.json``. Every loop is bounded in time and calls go to 127.0.0.1 only.
 """
 
@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import re
 import signal
@@ -54,14 +55,14 @@ from newsfuse.proto.v1 import summarizer_pb2 as pb  # noqa: E402
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc  # noqa: E402
 from newsfuse.server import convert  # noqa: E402
 from newsfuse.server.status import REQUEST_ID_KEY  # noqa: E402
+from newsfuse.settings import Settings  # noqa: E402
 from newsfuse.types import Document  # noqa: E402
 
 _LOGGER = logging.getLogger("bench.soak")
 
-#: Request limits the server runs with (see docs/reliability.md): embedding is the cost that
-#: grows with a request, about 100-120 news sentences a second with MiniLM on 2 idle CPU
-#: cores, so 4,000 sentences keep a request under a minute (the default, 100,000, does not).
-SERVER_ENV = {"NEWSFUSE_MAX_SENTENCES_PER_REQUEST": "4000"}
+#: Environment of the server under test on top of ours: none, it runs with the defaults
+#: (``--server-env`` adds ``NEWSFUSE_*`` or allocator variables).
+SERVER_ENV: dict[str, str] = {}
 #: Statuses that are designed behaviour under load, not failures.
 BACK_PRESSURE = {"RESOURCE_EXHAUSTED"}
 
@@ -571,9 +572,8 @@ def main() -> int:
     if "inputs" in args.phases:
         with serve(env) as server:
             cases = dict(PATHOLOGICAL)
-            limit = int(env.get("NEWSFUSE_MAX_SENTENCES_PER_REQUEST", "0"))
-            if limit:
-                cases[f"{limit:,} sentences (at the limit)"] = at_limit_case(limit)
+            limit = Settings.from_env({**os.environ, **env}).max_sentences_per_request
+            cases[f"{limit:,} sentences (at the limit)"] = at_limit_case(limit)
             outcomes = run_inputs(server.address, cases)
             payload["inputs"] = [asdict(o) for o in outcomes]
             _print_inputs(outcomes)

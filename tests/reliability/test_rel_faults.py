@@ -15,7 +15,6 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -29,13 +28,6 @@ from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
 from newsfuse.server.app import NewsfuseServer
 from newsfuse.settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSettings(Settings):
-    """Settings with the batch timeout (until ``Settings`` has the field itself)."""
-
-    batch_timeout_seconds: float = 300.0
 
 
 class FaultyFuser:
@@ -91,7 +83,7 @@ def fault_server(
     """A real server on port 0 over the given (faulty) models."""
     values = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 5.0}
     values.update(overrides)
-    settings = FaultSettings.from_env({}, **values)
+    settings = Settings.from_env({}, **values)
     model = embedder or GatedEmbedder()
 
     def factory(s: Settings) -> Pipeline:

@@ -25,6 +25,11 @@ _SERVE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--workers", int, "threads serving calls (default 32)"),
     ("--max-receive-mb", int, "largest accepted request message (default 64)"),
     ("--grace-seconds", float, "how long calls in flight may finish on SIGTERM (default 15)"),
+    (
+        "--batch-timeout-seconds",
+        float,
+        "longest a model batch may run before its calls fail, 0 for no limit (default 300)",
+    ),
     ("--tls-cert", str, "PEM certificate chain; with --tls-key serves TLS"),
     ("--tls-key", str, "PEM private key"),
 )

@@ -20,10 +20,6 @@ from newsfuse.types import Document, Summary, SummaryOptions
 
 _LOGGER = logging.getLogger(__name__)
 
-def batch_timeout(settings: Settings) -> float:
-    """Seconds one model batch may run before its requests fail (0: no limit)."""
-    return float(settings.batch_timeout_seconds)
-
 
 class Engine:
     """Summarizes with a loaded ``Pipeline``, batching the model work of concurrent calls."""
@@ -35,7 +31,7 @@ class Engine:
             "max_batch_size": settings.max_batch_size,
             "max_wait_ms": settings.max_wait_ms,
             "max_queue": settings.max_queue,
-            "timeout": batch_timeout(settings),
+            "timeout": settings.batch_timeout_seconds,
             "observer": observer,
         }
         # A request's sentences go to the model in chunks of one embedding mini-batch.
