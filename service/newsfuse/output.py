@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsfuse.types import Summary, SummarySentence
+from newsfuse.types import Conflict, SourceSpan, Summary, SummarySentence
 
 
 def _markers(sentence: SummarySentence, numbers: dict[str, int]) -> str:
     cited = sorted({numbers[c.document_id] for c in sentence.citations if c.document_id in numbers})
     return "".join(f"[{n}]" for n in cited)
+
+
+def _span_markers(spans: tuple[SourceSpan, ...], numbers: dict[str, int]) -> str:
+    cited = sorted({numbers[s.document_id] for s in spans if s.document_id in numbers})
+    return "".join(f"[{n}]" for n in cited)
+
+
+def _with_dates(sentence: SummarySentence) -> str:
+    """The sentence with each resolved relative time followed by its date in brackets."""
+    text = sentence.text
+    for mention in sorted(sentence.dates, key=lambda m: -m.end):
+        text = f"{text[: mention.end]} ({mention.date.isoformat()}){text[mention.end :]}"
+    return text
+
+
+def conflict_line(conflict: Conflict, numbers: dict[str, int]) -> str:
+    """One disagreement in words: each value with the sources that state it."""
+    sides = " vs ".join(
+        f"{v.value} {_span_markers(v.sources, numbers)}".rstrip() for v in conflict.values
+    )
+    claim = conflict.claim if len(conflict.claim) <= 160 else conflict.claim[:157] + "..."
+    return f"{sides} (on: {claim})"
 
 
 def summary_text(summary: Summary) -> str:
@@ -50,14 +72,22 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
                     }
                     for c in s.citations
                 ],
+                "conflicts": [conflict_to_dict(c) for c in s.conflicts],
+                "dates": [
+                    {"text": m.text, "start": m.start, "end": m.end, "date": m.date.isoformat()}
+                    for m in s.dates
+                ],
             }
             for s in summary.sentences
         ],
+        "conflicts": [conflict_to_dict(c) for c in summary.conflicts],
         "documents": [
             {
                 "id": d.id,
                 "title": d.title,
                 "date": d.date.isoformat() if d.date else None,
+                "date_inferred": d.date_inferred,
+                "seen": d.seen,
                 "duplicate_of": d.duplicate_of,
             }
             for d in summary.documents
@@ -70,14 +100,44 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
     }
 
 
+def conflict_to_dict(conflict: Conflict) -> dict[str, Any]:
+    """A disagreement in the JSON form: its kind, the fact, and each value with its sources."""
+    return {
+        "kind": conflict.kind,
+        "claim": conflict.claim,
+        "values": [
+            {
+                "value": v.value,
+                "normalized": v.normalized,
+                "sources": [
+                    {
+                        "document": s.document_id,
+                        "sentence": s.sentence_index,
+                        "start": s.start,
+                        "end": s.end,
+                    }
+                    for s in v.sources
+                ],
+            }
+            for v in conflict.values
+        ],
+    }
+
+
 def render_human(summary: Summary) -> str:
     """Summary paragraph with ``[n]`` markers, then the numbered list of sources."""
     numbers = {doc.id: i for i, doc in enumerate(summary.documents, start=1)}
     lines = []
     if summary.sentences:
-        lines.extend(f"{s.text} {_markers(s, numbers)}".rstrip() for s in summary.sentences)
+        lines.extend(
+            f"{_with_dates(s)} {_markers(s, numbers)}".rstrip() for s in summary.sentences
+        )
     else:
         lines.append("(the documents contain no text to summarize)")
+    if summary.conflicts:
+        lines.append("")
+        lines.append("Sources differ:")
+        lines.extend(f"- {conflict_line(c, numbers)}" for c in summary.conflicts)
     lines.append("")
     lines.append("Sources:")
     for i, doc in enumerate(summary.documents, start=1):
@@ -85,7 +145,10 @@ def render_human(summary: Summary) -> str:
         if doc.title:
             parts.append(f"— {doc.title}")
         if doc.date:
-            parts.append(f"({doc.date.isoformat()})")
+            inferred = ", inferred" if doc.date_inferred else ""
+            parts.append(f"({doc.date.isoformat()}{inferred})")
+        if doc.seen:
+            parts.append("[seen]")
         if doc.duplicate_of:
             parts.append(f"[copy of {doc.duplicate_of}]")
         lines.append(" ".join(parts))

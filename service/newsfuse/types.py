@@ -97,12 +97,59 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceSpan:
+    """One source sentence, located: the document, its body-sentence index, its span."""
+
+    document_id: str
+    sentence_index: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictValue:
+    """One side of a disagreement: a value as the sources write it, and who writes it."""
+
+    value: str
+    """As written in the first source, e.g. ``"around 1,600 kilometres"``."""
+    normalized: str
+    """Comparable form, e.g. ``"1600 km"``, ``"2025-10-16"``, ``"called off"``."""
+    sources: tuple[SourceSpan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Sources that report the same fact with a different number, date or outcome."""
+
+    kind: Literal["number", "date", "outcome"]
+    claim: str
+    """The fact the sources disagree about, as one source sentence tells it."""
+    values: tuple[ConflictValue, ...]
+    """Two or more differing values; for a summary sentence's conflict the first is the
+    sentence's own."""
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A relative time in a summary sentence resolved to a calendar date."""
+
+    text: str
+    """The words as written, e.g. ``"on Thursday"``."""
+    start: int
+    end: int
+    """Code-point range of ``text`` in the summary sentence's text."""
+    date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
 class SummarySentence:
-    """One output sentence and every source sentence that supports it."""
+    """One output sentence, every source sentence that supports it, and where sources differ."""
 
     text: str
     citations: tuple[Citation, ...]
     generated: bool = False
+    conflicts: tuple[Conflict, ...] = ()
+    dates: tuple[DateMention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +160,10 @@ class DocumentInfo:
     title: str | None
     date: dt.date | None
     duplicate_of: str | None = None
+    date_inferred: bool = False
+    """``date`` was not given or stated in a header but inferred from the text and cluster."""
+    seen: bool = False
+    """The reader has already seen this document (update summaries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +182,10 @@ class SummaryOptions:
     max_words: int | None = 150
     max_sentences: int | None = None
     mode: Mode = "auto"
+    seen_ids: tuple[str, ...] = ()
+    """Ids of request documents the reader has already seen: the summary tells what is new."""
+    seen_documents: tuple[Document, ...] = ()
+    """Earlier documents the reader has seen, sent as context only (never cited as new)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +213,8 @@ class Summary:
     documents: tuple[DocumentInfo, ...]
     duplicates: tuple[tuple[DuplicateSpan, ...], ...]
     stats: Stats
+    conflicts: tuple[Conflict, ...] = ()
+    """The cluster's most salient disagreements between sources, stated or not."""
 
     @property
     def text(self) -> str:

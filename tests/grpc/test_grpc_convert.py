@@ -10,9 +10,13 @@ from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.server import convert
 from newsfuse.types import (
     Citation,
+    Conflict,
+    ConflictValue,
+    DateMention,
     Document,
     DocumentInfo,
     DuplicateSpan,
+    SourceSpan,
     Stats,
     Summary,
     SummaryOptions,
@@ -25,7 +29,13 @@ def test_request_round_trip() -> None:
         Document("a", "Text one.", title="Headline", date=dt.date(2025, 10, 21), authors=("X",)),
         Document("b", "Text two.\r\n"),
     ]
-    options = SummaryOptions(max_words=80, max_sentences=3, mode="extractive")
+    options = SummaryOptions(
+        max_words=80,
+        max_sentences=3,
+        mode="extractive",
+        seen_ids=("b",),
+        seen_documents=(Document("old", "Earlier text.", date=dt.date(2025, 10, 1)),),
+    )
     msg = pb.SummarizeRequest.FromString(
         convert.request_to_proto(documents, options).SerializeToString()
     )
@@ -49,15 +59,34 @@ def test_unknown_mode_names_the_field() -> None:
 
 
 def test_summary_round_trip() -> None:
+    conflict = Conflict(
+        kind="number",
+        claim="The missiles have a range of 2,500 km.",
+        values=(
+            ConflictValue("2,500 km", "2500 km", (SourceSpan("a", 0, 0, 4),)),
+            ConflictValue(
+                "around 1,600 kilometres",
+                "1600 km",
+                (SourceSpan("b", 2, 10, 14), SourceSpan("a", 3, 20, 30)),
+            ),
+        ),
+    )
     summary = Summary(
         sentences=(
             SummarySentence("One.", (Citation("a", 0, 0, 4, 0.5), Citation("b", 2, 10, 14, 0.25))),
-            SummarySentence("Two.", (Citation("b", 1, 5, 9, 1.0),), generated=True),
+            SummarySentence(
+                "Two on Monday.",
+                (Citation("b", 1, 5, 9, 1.0),),
+                generated=True,
+                conflicts=(conflict,),
+                dates=(DateMention("on Monday", 4, 13, dt.date(2025, 1, 6)),),
+            ),
         ),
         documents=(
-            DocumentInfo("a", "Title", dt.date(2025, 1, 2)),
-            DocumentInfo("b", None, None, duplicate_of="a"),
+            DocumentInfo("a", "Title", dt.date(2025, 1, 2), date_inferred=True),
+            DocumentInfo("b", None, None, duplicate_of="a", seen=True),
         ),
+        conflicts=(conflict,),
         duplicates=((DuplicateSpan("a", 0, 4), DuplicateSpan("b", 10, 14)),),
         stats=Stats(
             model="extractive",

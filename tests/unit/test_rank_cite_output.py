@@ -88,10 +88,10 @@ def test_every_sentence_is_cited_with_valid_spans_and_order_follows_dates():
 def test_json_contract_shape():
     summary = _pipeline().summarize(STORY, SummaryOptions(max_words=60))
     data = json.loads(json.dumps(summary_to_dict(summary)))
-    assert set(data) >= {"summary", "sentences", "documents", "duplicates", "stats"}
+    assert set(data) >= {"summary", "sentences", "documents", "duplicates", "stats", "conflicts"}
     assert "[1][2][3]" in data["summary"]
     for s in data["sentences"]:
-        assert set(s) >= {"text", "citations"}
+        assert set(s) >= {"text", "citations", "conflicts", "dates"}
         for c in s["citations"]:
             assert set(c) >= {"document", "sentence", "start", "end", "score"}
             assert isinstance(c["sentence"], int) and isinstance(c["score"], float)
@@ -99,6 +99,8 @@ def test_json_contract_shape():
         "id": "a.txt",
         "title": None,
         "date": "2025-01-01",
+        "date_inferred": False,
+        "seen": False,
         "duplicate_of": None,
     }
     assert data["duplicates"] and all(len(g) >= 2 for g in data["duplicates"])

@@ -12,10 +12,14 @@ from newsfuse.errors import InvalidInput
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.types import (
     Citation,
+    Conflict,
+    ConflictValue,
+    DateMention,
     Document,
     DocumentInfo,
     DuplicateSpan,
     Mode,
+    SourceSpan,
     Stats,
     Summary,
     SummaryOptions,
@@ -33,6 +37,12 @@ _MODE_VALUES: dict[str, int] = {
     "extractive": pb.MODE_EXTRACTIVE,
     "abstractive": pb.MODE_ABSTRACTIVE,
 }
+_CONFLICT_KINDS = {
+    "number": pb.CONFLICT_KIND_NUMBER,
+    "date": pb.CONFLICT_KIND_DATE,
+    "outcome": pb.CONFLICT_KIND_OUTCOME,
+}
+_CONFLICT_NAMES = {v: k for k, v in _CONFLICT_KINDS.items()}
 _OPTIONAL_STATS = ("generated_sentences", "unsupported_dropped", "input_tokens", "input_tokens_raw")
 
 
@@ -45,14 +55,14 @@ def request_from_proto(
     return documents, options_from_proto(msg.options, default_max_words)
 
 
-def _document_from_proto(msg: pb.Document, index: int) -> Document:
+def _document_from_proto(msg: pb.Document, index: int, field: str = "documents") -> Document:
     date = None
     if msg.HasField("published_at"):
         try:
             date = msg.published_at.ToDatetime(tzinfo=dt.UTC).date()
         except (ValueError, OverflowError) as exc:
             raise InvalidInput(
-                f"documents[{index}].published_at", f"not a valid time: {exc}"
+                f"{field}[{index}].published_at", f"not a valid time: {exc}"
             ) from None
     return Document(
         id=msg.id,
@@ -73,6 +83,11 @@ def options_from_proto(msg: pb.SummaryOptions, default_max_words: int) -> Summar
         max_words=max_words or None,
         max_sentences=msg.max_sentences or None,
         mode=mode,
+        seen_ids=tuple(msg.seen_ids),
+        seen_documents=tuple(
+            _document_from_proto(d, i, field="options.seen_documents")
+            for i, d in enumerate(msg.seen_documents)
+        ),
     )
 
 
@@ -82,16 +97,25 @@ def request_to_proto(
     """The request message; ``options`` None leaves every option to the server's defaults."""
     msg = pb.SummarizeRequest(cluster_id=cluster_id)
     for doc in documents:
-        item = msg.documents.add(id=doc.id, text=doc.text, title=doc.title or "")
-        item.authors.extend(doc.authors)
-        if doc.date is not None:
-            item.published_at.FromDatetime(dt.datetime.combine(doc.date, dt.time(), dt.UTC))
+        _document_to_proto(doc, msg.documents.add())
     if options is not None:
         msg.options.max_words = options.max_words or 0
         if options.max_sentences:
             msg.options.max_sentences = options.max_sentences
         msg.options.mode = _MODE_VALUES[options.mode]
+        msg.options.seen_ids.extend(options.seen_ids)
+        for doc in options.seen_documents:
+            _document_to_proto(doc, msg.options.seen_documents.add())
     return msg
+
+
+def _document_to_proto(doc: Document, item: pb.Document) -> None:
+    item.id = doc.id
+    item.text = doc.text
+    item.title = doc.title or ""
+    item.authors.extend(doc.authors)
+    if doc.date is not None:
+        item.published_at.FromDatetime(dt.datetime.combine(doc.date, dt.time(), dt.UTC))
 
 
 # --- responses --------------------------------------------------------------------------
@@ -107,19 +131,63 @@ def summary_to_proto(summary: Summary) -> pb.SummarizeResponse:
                 end=c.end,
                 score=c.score,
             )
+        for conflict in sentence.conflicts:
+            _conflict_to_proto(conflict, out.conflicts.add())
+        for mention in sentence.dates:
+            out.dates.add(
+                text=mention.text,
+                start=mention.start,
+                end=mention.end,
+                date=mention.date.isoformat(),
+            )
     for info in summary.documents:
         msg.documents.add(
             id=info.id,
             title=info.title or "",
             date=info.date.isoformat() if info.date else "",
             duplicate_of=info.duplicate_of or "",
+            date_inferred=info.date_inferred,
+            seen=info.seen,
         )
+    for conflict in summary.conflicts:
+        _conflict_to_proto(conflict, msg.conflicts.add())
     for group in summary.duplicates:
         out_group = msg.duplicates.add()
         for span in group:
             out_group.spans.add(document_id=span.document_id, start=span.start, end=span.end)
     _stats_to_proto(summary.stats, msg.stats)
     return msg
+
+
+def _conflict_to_proto(conflict: Conflict, out: pb.Conflict) -> None:
+    out.kind = _CONFLICT_KINDS[conflict.kind]
+    out.claim = conflict.claim
+    for value in conflict.values:
+        side = out.values.add(value=value.value, normalized=value.normalized)
+        for span in value.sources:
+            side.sources.add(
+                document_id=span.document_id,
+                sentence_index=span.sentence_index,
+                start=span.start,
+                end=span.end,
+            )
+
+
+def _conflict_from_proto(msg: pb.Conflict) -> Conflict:
+    return Conflict(
+        kind=_CONFLICT_NAMES.get(msg.kind, "number"),  # type: ignore[arg-type]
+        claim=msg.claim,
+        values=tuple(
+            ConflictValue(
+                value=v.value,
+                normalized=v.normalized,
+                sources=tuple(
+                    SourceSpan(s.document_id, s.sentence_index, s.start, s.end) for s in v.sources
+                ),
+            )
+            for v in msg.values
+        ),
+    )
 
 
 def _stats_to_proto(stats: Stats, out: pb.Stats) -> None:
@@ -157,6 +225,10 @@ def summary_from_proto(msg: pb.SummarizeResponse) -> Summary:
                 for c in s.citations
             ),
             generated=s.generated,
+            conflicts=tuple(_conflict_from_proto(c) for c in s.conflicts),
+            dates=tuple(
+                DateMention(d.text, d.start, d.end, dt.date.fromisoformat(d.date)) for d in s.dates
+            ),
         )
         for s in msg.sentences
     )
@@ -166,6 +238,8 @@ def summary_from_proto(msg: pb.SummarizeResponse) -> Summary:
             title=d.title or None,
             date=dt.date.fromisoformat(d.date) if d.date else None,
             duplicate_of=d.duplicate_of or None,
+            date_inferred=d.date_inferred,
+            seen=d.seen,
         )
         for d in msg.documents
     )
@@ -173,7 +247,13 @@ def summary_from_proto(msg: pb.SummarizeResponse) -> Summary:
         tuple(DuplicateSpan(s.document_id, s.start, s.end) for s in group.spans)
         for group in msg.duplicates
     )
-    return Summary(sentences, documents, duplicates, _stats_from_proto(msg.stats))
+    return Summary(
+        sentences,
+        documents,
+        duplicates,
+        _stats_from_proto(msg.stats),
+        conflicts=tuple(_conflict_from_proto(c) for c in msg.conflicts),
+    )
 
 
 def _shortest_float32(value: float) -> float:

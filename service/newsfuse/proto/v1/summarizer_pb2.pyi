@@ -17,10 +17,21 @@ class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODE_AUTO: _ClassVar[Mode]
     MODE_EXTRACTIVE: _ClassVar[Mode]
     MODE_ABSTRACTIVE: _ClassVar[Mode]
+
+class ConflictKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONFLICT_KIND_UNSPECIFIED: _ClassVar[ConflictKind]
+    CONFLICT_KIND_NUMBER: _ClassVar[ConflictKind]
+    CONFLICT_KIND_DATE: _ClassVar[ConflictKind]
+    CONFLICT_KIND_OUTCOME: _ClassVar[ConflictKind]
 MODE_UNSPECIFIED: Mode
 MODE_AUTO: Mode
 MODE_EXTRACTIVE: Mode
 MODE_ABSTRACTIVE: Mode
+CONFLICT_KIND_UNSPECIFIED: ConflictKind
+CONFLICT_KIND_NUMBER: ConflictKind
+CONFLICT_KIND_DATE: ConflictKind
+CONFLICT_KIND_OUTCOME: ConflictKind
 
 class Document(_message.Message):
     __slots__ = ("id", "text", "title", "published_at", "authors")
@@ -37,14 +48,18 @@ class Document(_message.Message):
     def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., title: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., authors: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SummaryOptions(_message.Message):
-    __slots__ = ("max_words", "max_sentences", "mode")
+    __slots__ = ("max_words", "max_sentences", "mode", "seen_ids", "seen_documents")
     MAX_WORDS_FIELD_NUMBER: _ClassVar[int]
     MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
+    SEEN_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEEN_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     max_words: int
     max_sentences: int
     mode: Mode
-    def __init__(self, max_words: _Optional[int] = ..., max_sentences: _Optional[int] = ..., mode: _Optional[_Union[Mode, str]] = ...) -> None: ...
+    seen_ids: _containers.RepeatedScalarFieldContainer[str]
+    seen_documents: _containers.RepeatedCompositeFieldContainer[Document]
+    def __init__(self, max_words: _Optional[int] = ..., max_sentences: _Optional[int] = ..., mode: _Optional[_Union[Mode, str]] = ..., seen_ids: _Optional[_Iterable[str]] = ..., seen_documents: _Optional[_Iterable[_Union[Document, _Mapping]]] = ...) -> None: ...
 
 class SummarizeRequest(_message.Message):
     __slots__ = ("documents", "options", "cluster_id")
@@ -71,26 +86,78 @@ class Citation(_message.Message):
     def __init__(self, document_id: _Optional[str] = ..., sentence_index: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
 
 class SummarySentence(_message.Message):
-    __slots__ = ("text", "citations", "generated")
+    __slots__ = ("text", "citations", "generated", "conflicts", "dates")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     GENERATED_FIELD_NUMBER: _ClassVar[int]
+    CONFLICTS_FIELD_NUMBER: _ClassVar[int]
+    DATES_FIELD_NUMBER: _ClassVar[int]
     text: str
     citations: _containers.RepeatedCompositeFieldContainer[Citation]
     generated: bool
-    def __init__(self, text: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[Citation, _Mapping]]] = ..., generated: _Optional[bool] = ...) -> None: ...
+    conflicts: _containers.RepeatedCompositeFieldContainer[Conflict]
+    dates: _containers.RepeatedCompositeFieldContainer[DateMention]
+    def __init__(self, text: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[Citation, _Mapping]]] = ..., generated: _Optional[bool] = ..., conflicts: _Optional[_Iterable[_Union[Conflict, _Mapping]]] = ..., dates: _Optional[_Iterable[_Union[DateMention, _Mapping]]] = ...) -> None: ...
+
+class SourceSpan(_message.Message):
+    __slots__ = ("document_id", "sentence_index", "start", "end")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SENTENCE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    sentence_index: int
+    start: int
+    end: int
+    def __init__(self, document_id: _Optional[str] = ..., sentence_index: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class ConflictValue(_message.Message):
+    __slots__ = ("value", "normalized", "sources")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZED_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    value: str
+    normalized: str
+    sources: _containers.RepeatedCompositeFieldContainer[SourceSpan]
+    def __init__(self, value: _Optional[str] = ..., normalized: _Optional[str] = ..., sources: _Optional[_Iterable[_Union[SourceSpan, _Mapping]]] = ...) -> None: ...
+
+class Conflict(_message.Message):
+    __slots__ = ("kind", "claim", "values")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    kind: ConflictKind
+    claim: str
+    values: _containers.RepeatedCompositeFieldContainer[ConflictValue]
+    def __init__(self, kind: _Optional[_Union[ConflictKind, str]] = ..., claim: _Optional[str] = ..., values: _Optional[_Iterable[_Union[ConflictValue, _Mapping]]] = ...) -> None: ...
+
+class DateMention(_message.Message):
+    __slots__ = ("text", "start", "end", "date")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    start: int
+    end: int
+    date: str
+    def __init__(self, text: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., date: _Optional[str] = ...) -> None: ...
 
 class DocumentInfo(_message.Message):
-    __slots__ = ("id", "title", "date", "duplicate_of")
+    __slots__ = ("id", "title", "date", "duplicate_of", "date_inferred", "seen")
     ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_OF_FIELD_NUMBER: _ClassVar[int]
+    DATE_INFERRED_FIELD_NUMBER: _ClassVar[int]
+    SEEN_FIELD_NUMBER: _ClassVar[int]
     id: str
     title: str
     date: str
     duplicate_of: str
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., date: _Optional[str] = ..., duplicate_of: _Optional[str] = ...) -> None: ...
+    date_inferred: bool
+    seen: bool
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., date: _Optional[str] = ..., duplicate_of: _Optional[str] = ..., date_inferred: _Optional[bool] = ..., seen: _Optional[bool] = ...) -> None: ...
 
 class DuplicateSpan(_message.Message):
     __slots__ = ("document_id", "start", "end")
@@ -152,16 +219,18 @@ class Stats(_message.Message):
     def __init__(self, model: _Optional[str] = ..., documents: _Optional[int] = ..., sentences_in: _Optional[int] = ..., sentences_after_dedup: _Optional[int] = ..., seconds: _Optional[float] = ..., duplicate_documents: _Optional[int] = ..., generated_sentences: _Optional[int] = ..., unsupported_dropped: _Optional[int] = ..., input_tokens: _Optional[int] = ..., input_tokens_raw: _Optional[int] = ..., extra: _Optional[_Mapping[str, StatValue]] = ...) -> None: ...
 
 class SummarizeResponse(_message.Message):
-    __slots__ = ("sentences", "documents", "duplicates", "stats")
+    __slots__ = ("sentences", "documents", "duplicates", "stats", "conflicts")
     SENTENCES_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
+    CONFLICTS_FIELD_NUMBER: _ClassVar[int]
     sentences: _containers.RepeatedCompositeFieldContainer[SummarySentence]
     documents: _containers.RepeatedCompositeFieldContainer[DocumentInfo]
     duplicates: _containers.RepeatedCompositeFieldContainer[DuplicateGroup]
     stats: Stats
-    def __init__(self, sentences: _Optional[_Iterable[_Union[SummarySentence, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentInfo, _Mapping]]] = ..., duplicates: _Optional[_Iterable[_Union[DuplicateGroup, _Mapping]]] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ...) -> None: ...
+    conflicts: _containers.RepeatedCompositeFieldContainer[Conflict]
+    def __init__(self, sentences: _Optional[_Iterable[_Union[SummarySentence, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentInfo, _Mapping]]] = ..., duplicates: _Optional[_Iterable[_Union[DuplicateGroup, _Mapping]]] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., conflicts: _Optional[_Iterable[_Union[Conflict, _Mapping]]] = ...) -> None: ...
 
 class SummarizeBatchRequest(_message.Message):
     __slots__ = ("requests",)
