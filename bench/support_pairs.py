@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--per-cluster", type=int, default=16, help="claims per cluster")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--exclude", type=Path, nargs="*", default=[], help="earlier samples: skip their claims"
+    )
     args = parser.parse_args(argv)
 
     from newsfuse.pipeline import Pipeline
@@ -71,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     from newsfuse.types import Document, SummaryOptions
 
     rng = random.Random(args.seed)
+    taken: set[tuple[str, str, int]] = set()
+    for path in args.exclude:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                old = json.loads(line)
+                for side in ("claim", "source"):
+                    taken.add((old["cluster"], old[side]["doc"], old[side]["start"]))
     pipeline = Pipeline.load(Settings.from_env())
     pairs: list[dict[str, Any]] = []
     for name, budget, docs in _clusters(args.eval_dir):
@@ -88,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         near = [i for i in range(len(sentences)) if sims_other[i].max() >= 0.6]
         near = [i for i in near if len(sentences[i].text.split()) >= 6]
         rng.shuffle(near)
-        claims = list(dict.fromkeys(summary_claims[: args.per_cluster // 2] + near))
+        fresh = [
+            i
+            for i in summary_claims + near
+            if (name, documents[sentences[i].doc].id, sentences[i].start) not in taken
+        ]
+        claims = list(dict.fromkeys(fresh))
         claims = claims[: args.per_cluster]
         for claim in claims:
             order = [int(j) for j in np.argsort(-sims_other[claim]) if sims_other[claim, j] > -1]
@@ -108,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 a, b = sentences[claim], sentences[j]
                 pairs.append(
                     {
-                        "id": f"{name}#{len(pairs)}",
+                        "id": f"{name}#s{args.seed}-{len(pairs)}",
                         "cluster": name,
                         "claim": {
                             "doc": documents[a.doc].id,

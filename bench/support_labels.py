@@ -1,0 +1,112 @@
+"""Merge people's labels of sampled pairs into ``bench/data/support_labels.jsonl`` (spans only).
+
+Usage::
+
+    python bench/support_labels.py --pairs /tmp/pairs.jsonl --labels /tmp/labels*.jsonl \
+        [--eval-dir ../shared/eval]
+
+``--pairs`` is the output of ``bench/support_pairs.py``; each ``--labels`` file holds one
+labeller's lines ``{"id", "cs", "sc", "contradicts", "values"?}`` (the protocol the labellers
+followed is in ``docs/support.md``). The stored file keeps the character spans of the two
+sentences and the labels, never the text: the DUC texts stay in ``shared/eval``. Pairs
+labelled twice (an overlap between labellers, for agreement) are stored once, first label
+wins; pairs labelled by a labeller as a check against the project's gold DUC 2007 labels
+(ids ``gold2007#n``) are only counted. Prints agreement between labellers and with gold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO  # noqa: E402
+
+OUT = REPO / "bench" / "data" / "support_labels.jsonl"
+_VALID = {"FULL", "PARTIAL", "NONE"}
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=Path, required=True)
+    parser.add_argument("--labels", type=Path, nargs="+", required=True)
+    parser.add_argument("--eval-dir", type=Path, default=None, help="for agreement with gold")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+
+    pairs = {p["id"]: p for p in _read(args.pairs)}
+    gold: dict[str, dict[str, Any]] = {}
+    if args.eval_dir is not None:
+        for row in _read(args.eval_dir / "citation_pairs_duc2007.jsonl"):
+            gold[f"gold2007#{row['n']}"] = row
+    merged: dict[str, dict[str, Any]] = {}
+    twice: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    vs_gold: list[tuple[str, str]] = []
+    bad = 0
+    for labeller, path in enumerate(args.labels, start=1):
+        for row in _read(path):
+            if row.get("cs") not in _VALID or row.get("sc") not in _VALID:
+                bad += 1
+                continue
+            if row["id"].startswith("gold2007#"):
+                if row["id"] in gold:
+                    vs_gold.append((row["cs"], gold[row["id"]]["label"]))
+                continue
+            if row["id"] not in pairs:
+                bad += 1
+                continue
+            row = {**row, "labeller": labeller}
+            if row["id"] in merged:
+                twice.append((merged[row["id"]], row))
+                continue
+            merged[row["id"]] = row
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as handle:
+        for pair_id, row in sorted(merged.items()):
+            pair = pairs[pair_id]
+            out = {
+                "id": pair_id,
+                "cluster": pair["cluster"],
+                "claim": {k: pair["claim"][k] for k in ("doc", "start", "end")},
+                "source": {k: pair["source"][k] for k in ("doc", "start", "end")},
+                "cs": row["cs"],
+                "sc": row["sc"],
+                "contradicts": bool(row.get("contradicts")),
+                "labeller": row["labeller"],
+            }
+            handle.write(json.dumps(out, ensure_ascii=False) + "\n")
+    counts = Counter(r["cs"] for r in merged.values()) + Counter(r["sc"] for r in merged.values())
+    print(f"{len(merged)} pairs stored in {args.out} ({bad} unusable lines); labels {counts}")
+    if twice:
+        same = sum(a["cs"] == b["cs"] for a, b in twice) + sum(a["sc"] == b["sc"] for a, b in twice)
+        full = sum((a["cs"] == "FULL") == (b["cs"] == "FULL") for a, b in twice) + sum(
+            (a["sc"] == "FULL") == (b["sc"] == "FULL") for a, b in twice
+        )
+        print(
+            f"labellers agree on {same}/{2 * len(twice)} judgements of {len(twice)} pairs "
+            f"labelled twice; on FULL vs not FULL {full}/{2 * len(twice)}"
+        )
+    if vs_gold:
+        same = sum(a == b for a, b in vs_gold)
+        full = sum((a == "FULL") == (b == "FULL") for a, b in vs_gold)
+        tp = sum(a == "FULL" and b == "FULL" for a, b in vs_gold)
+        print(
+            f"against the gold DUC 2007 labels: {same}/{len(vs_gold)} equal, FULL vs not FULL "
+            f"{full}/{len(vs_gold)}; labellers' FULL: {sum(a == 'FULL' for a, _ in vs_gold)}, "
+            f"of which gold FULL {tp}; gold FULL {sum(b == 'FULL' for _, b in vs_gold)}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Conflicts: where outlets report the same thing with a different number, date or outcome.
+
+A disagreement is two quantity mentions in sentences of different (independent) documents
+that measure the same thing — same dimension, same counted noun, close topics, a shared
+word around the numbers or very similar sentences — and whose values cannot both be true
+after units, rounding and stated bounds (2,500 km = 1,550 miles; "at least 600" admits 700;
+"nearly two and a half hours" is two-and-a-half hours). Values more than ``_MAX_RATIO``
+apart are taken to measure different things (a two-hour call is not a two-week plan).
+
+Each side of a conflict gathers every mention that agrees with it (same slot, compatible
+value), so "two hours [1] vs nearly two and a half hours [2][3]" credits every outlet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from newsfuse.claims import STOPWORDS, ClaimParts, Quantity, compatible, stem
+from newsfuse.types import Conflict, ConflictValue, Sentence, SourceSpan
+
+#: Sentences must be at least this close (MiniLM cosine) to be about the same thing.
+_MIN_TOPIC = 0.45
+#: Above this closeness the sentences need no shared word around the numbers.
+_SAME_STATEMENT = 0.7
+#: Values further apart than this factor measure different things.
+_MAX_RATIO = 3.0
+#: Words either side of a number that name what it measures.
+_WINDOW = 4
+_DIMENSIONS = ("length", "duration", "age", "money", "percent", "count", "time", "magnitude")
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    sentence: int
+    quantity: Quantity
+    context: frozenset[str]
+
+
+def _context(text: str, q: Quantity) -> frozenset[str]:
+    before = _WORD.findall(text[: q.start])[-_WINDOW:]
+    after = _WORD.findall(text[q.end :])[:_WINDOW]
+    words = {stem(w.casefold()) for w in before + after}
+    words |= {stem(w.casefold()) for w in _WORD.findall(q.text)}  # "two-hour call": "hour"
+    return frozenset(w for w in words if w not in STOPWORDS)
+
+
+def find_conflicts(
+    sentences: Sequence[Sentence],
+    parts: Sequence[ClaimParts],
+    embeddings: np.ndarray,
+    document_ids: Sequence[str],
+    canonical_doc: Sequence[int],
+) -> list[Conflict]:
+    """Every disagreement among the sentences, biggest first (most sources involved).
+
+    ``canonical_doc`` maps each document to the one it copies (itself when independent):
+    a syndicated copy never disagrees with its original.
+    """
+    mentions = [
+        _Mention(i, q, _context(sentences[i].text, q))
+        for i, p in enumerate(parts)
+        for q in p.quantities
+        if q.dimension in _DIMENSIONS
+    ]
+    by_dimension: dict[tuple[str, str], list[int]] = {}
+    for k, m in enumerate(mentions):
+        by_dimension.setdefault((m.quantity.dimension, m.quantity.noun), []).append(k)
+    agree: dict[int, set[int]] = {k: set() for k in range(len(mentions))}
+    disagree: list[tuple[int, int]] = []
+    for group in by_dimension.values():
+        for x, a in enumerate(group):
+            for b in group[x + 1 :]:
+                ma, mb = mentions[a], mentions[b]
+                da = canonical_doc[sentences[ma.sentence].doc]
+                db = canonical_doc[sentences[mb.sentence].doc]
+                if da == db:
+                    continue
+                topic = float(embeddings[ma.sentence] @ embeddings[mb.sentence])
+                if topic < _MIN_TOPIC:
+                    continue
+                same_slot = topic >= _SAME_STATEMENT or bool(ma.context & mb.context)
+                if not same_slot:
+                    continue
+                verdict = compatible(ma.quantity, mb.quantity)
+                if verdict:
+                    agree[a].add(b)
+                    agree[b].add(a)
+                elif verdict is False and _close(ma.quantity, mb.quantity):
+                    disagree.append((a, b))
+    conflicts: dict[frozenset[frozenset[int]], Conflict] = {}
+    for a, b in disagree:
+        side_a = {a} | {
+            k for k in agree[a] if not compatible(mentions[k].quantity, mentions[b].quantity)
+        }
+        side_b = {b} | {
+            k for k in agree[b] if not compatible(mentions[k].quantity, mentions[a].quantity)
+        }
+        values = tuple(
+            _value(
+                sorted(side, key=lambda k: mentions[k].sentence), mentions, sentences, document_ids
+            )
+            for side in sorted((side_a, side_b), key=lambda s: min(mentions[k].sentence for k in s))
+        )
+        # One disagreement however many numbers each sentence gives for it (2,500 km and
+        # 1,550 miles in one sentence): keyed by the sentences on each side.
+        key = frozenset(frozenset(mentions[k].sentence for k in side) for side in (side_a, side_b))
+        conflict = Conflict(
+            kind="date" if mentions[a].quantity.dimension == "time" else "number",
+            claim=" ".join(sentences[mentions[a].sentence].text.split()),
+            values=values,
+        )
+        previous = conflicts.get(key)
+        if previous is None or _sources(conflict) > _sources(previous):
+            conflicts[key] = conflict
+    return sorted(conflicts.values(), key=lambda c: -_sources(c))
+
+
+def _close(a: Quantity, b: Quantity) -> bool:
+    lo, hi = sorted((abs(a.value), abs(b.value)))
+    return lo > 0 and hi / lo <= _MAX_RATIO
+
+
+def _value(
+    side: Sequence[int],
+    mentions: Sequence[_Mention],
+    sentences: Sequence[Sentence],
+    document_ids: Sequence[str],
+) -> ConflictValue:
+    first = mentions[side[0]].quantity
+    spans = []
+    seen = set()
+    for k in side:
+        s = sentences[mentions[k].sentence]
+        if (s.doc, s.index) in seen:
+            continue
+        seen.add((s.doc, s.index))
+        spans.append(SourceSpan(document_ids[s.doc], s.index, s.start, s.end))
+    return ConflictValue(value=first.text, normalized=first.normalized, sources=tuple(spans))
+
+
+def _sources(conflict: Conflict) -> int:
+    return sum(len({s.document_id for s in v.sources}) for v in conflict.values)
