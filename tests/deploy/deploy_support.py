@@ -7,8 +7,10 @@ and the commands they run are run here, outside a container.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import re
 import shlex
 import shutil
@@ -287,6 +289,25 @@ def dockerignore_excludes(patterns: list[str], path: str) -> bool:
         if any(regex.match(candidate) for candidate in candidates):
             excluded = not negated
     return excluded
+
+
+# --- Envoy -------------------------------------------------------------------------------
+
+
+def import_envoy_types(value: Any) -> None:
+    """Import the generated modules of every ``@type`` so Any fields can be parsed."""
+    if isinstance(value, dict):
+        if "@type" in value:
+            package = value["@type"].split("/", 1)[1].rsplit(".", 1)[0]
+            module = importlib.import_module(package)
+            for info in pkgutil.iter_modules(module.__path__):
+                if info.name.endswith("_pb2"):
+                    importlib.import_module(f"{package}.{info.name}")
+        for item in value.values():
+            import_envoy_types(item)
+    elif isinstance(value, list):
+        for item in value:
+            import_envoy_types(item)
 
 
 # --- compose ------------------------------------------------------------------------------

@@ -7,10 +7,8 @@ the load balancer, every replica scraped) and agree with each other and with ``S
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import pkgutil
 import re
 import shutil
 import subprocess
@@ -27,6 +25,7 @@ from deploy_support import (
     Dockerfile,
     compose_cli,
     dockerignore_excludes,
+    import_envoy_types,
     run_compose_config,
 )
 from newsfuse.settings import Settings
@@ -469,22 +468,6 @@ def test_envoy_keeps_the_clients_deadline(envoy: dict[str, Any]) -> None:
         assert "grpc_timeout_header_max" in route["route"].get("max_stream_duration", {})
 
 
-def _import_envoy_types(value: Any) -> None:
-    """Import the generated modules of every ``@type`` so Any fields can be parsed."""
-    if isinstance(value, dict):
-        if "@type" in value:
-            package = value["@type"].split("/", 1)[1].rsplit(".", 1)[0]
-            module = importlib.import_module(package)
-            for info in pkgutil.iter_modules(module.__path__):
-                if info.name.endswith("_pb2"):
-                    importlib.import_module(f"{package}.{info.name}")
-        for item in value.values():
-            _import_envoy_types(item)
-    elif isinstance(value, list):
-        for item in value:
-            _import_envoy_types(item)
-
-
 def test_envoy_config_matches_envoys_api(envoy: dict[str, Any]) -> None:
     """Parsed into Envoy's own v3 Bootstrap message: field names, enums, durations, typed
     configs. (Envoy's extra validation rules are not covered.)"""
@@ -494,7 +477,7 @@ def test_envoy_config_matches_envoys_api(envoy: dict[str, Any]) -> None:
     )
     from google.protobuf import json_format
 
-    _import_envoy_types(envoy)
+    import_envoy_types(envoy)
     bootstrap = json_format.ParseDict(envoy, bootstrap_pb2.Bootstrap())
     assert bootstrap.static_resources.clusters[0].health_checks[0].HasField("grpc_health_check")
 

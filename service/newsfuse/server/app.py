@@ -4,6 +4,13 @@ Start-up order: the port opens at once with health NOT_SERVING (Summarizer calls
 UNAVAILABLE); the models load and warm up in a background thread; then health turns
 SERVING. ``stop`` (SIGTERM/SIGINT under ``run``) turns health NOT_SERVING, refuses new
 calls, lets calls in flight finish within the grace period, then exits.
+
+Health has two meanings, asked by service name (``grpc.health.v1``):
+
+* readiness, ``""`` and ``newsfuse.v1.Summarizer``: SERVING only while Summarizer calls are
+  taken (models warm, not draining);
+* liveness, ``newsfuse.liveness``: SERVING for as long as the process answers, loading and
+  draining included, so that an orchestrator restarts only a server that stopped answering.
 """
 
 from __future__ import annotations
@@ -33,6 +40,10 @@ _LOGGER = logging.getLogger(__name__)
 
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 SERVICE_NAMES = (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME)
+READINESS_SERVICE_NAMES = ("", SERVICE_NAME)
+"""Health service names that say "send me calls": NOT_SERVING while loading and draining."""
+LIVENESS_SERVICE_NAME = "newsfuse.liveness"
+"""Health service name that says "this process answers": SERVING from start to exit."""
 
 PipelineFactory = Callable[[Settings], Pipeline]
 
@@ -102,6 +113,7 @@ class NewsfuseServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(SERVICE_NAMES, self._server)
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.health.set(LIVENESS_SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
 
     # --- start ---------------------------------------------------------------------------
     def start(self) -> NewsfuseServer:
@@ -168,34 +180,37 @@ class NewsfuseServer:
         return True
 
     def _set_health(self, status: int) -> None:
-        for name in ("", SERVICE_NAME):
+        for name in READINESS_SERVICE_NAMES:
             self.health.set(name, status)
 
     # --- stop ----------------------------------------------------------------------------
     def stop(self, grace: float | None = None) -> None:
-        """Drain: health NOT_SERVING, refuse new calls, finish calls in flight within grace."""
+        """Drain: readiness NOT_SERVING, refuse new calls, finish calls in flight within grace.
+
+        Liveness stays SERVING and health keeps answering until the calls in flight are done,
+        so a liveness probe never kills a server in the middle of its drain.
+        """
         grace = self.settings.grace_seconds if grace is None else grace
         with self._stop_lock:
             if self._stop_requested.is_set():
                 self._stopped.wait()
                 return
             self._stop_requested.set()
-            self.health.enter_graceful_shutdown()
+            self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+            self.servicer.draining.set()
             self.metrics.ready.set(0)
         started = time.monotonic()
-        _LOGGER.info("draining: health NOT_SERVING, %.1fs grace for calls in flight", grace)
-        # gRPC refuses new calls from now on; its own cancellation comes a little after the
-        # grace so that our late calls can still be answered UNAVAILABLE (retryable) first.
-        done = self._server.stop(grace + _ANSWER_SECONDS)
+        _LOGGER.info("draining: readiness NOT_SERVING, %.1fs grace for calls in flight", grace)
+        # The port stays open while calls in flight finish: health answers (readiness
+        # NOT_SERVING, liveness SERVING) and the servicer refuses new calls with UNAVAILABLE.
         if not self._wait_idle(grace):
             _LOGGER.warning("grace period over with %d calls in flight: answering UNAVAILABLE",
                             self.metrics.inflight_calls())  # fmt: skip
             self.servicer.shutdown.set()
             self._wait_idle(_ANSWER_SECONDS)
-        # Long-lived streams such as health Watch would hold the drain until the very end:
-        # once our own calls are done, close everything else.
-        self._server.stop(None)
-        done.wait()
+        # Our own calls are done: close the port and everything else on it (long-lived
+        # streams such as health Watch would otherwise hold the drain).
+        self._server.stop(None).wait()
         if self._engine is not None:
             # Every call is answered: a model call still running computes for nobody.
             self._engine.close(timeout=0.5)

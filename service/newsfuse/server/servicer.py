@@ -33,6 +33,8 @@ class SummarizerServicer(pb_grpc.SummarizerServicer):
         self.metrics = metrics
         self._executor = executor
         self._engine: Engine | None = None
+        # Set when a drain starts: new calls answer UNAVAILABLE, calls in flight go on.
+        self.draining = threading.Event()
         # Set at the end of a drain: calls still running answer UNAVAILABLE.
         self.shutdown = threading.Event()
 
@@ -40,6 +42,8 @@ class SummarizerServicer(pb_grpc.SummarizerServicer):
         self._engine = engine
 
     def _ready(self) -> Engine:
+        if self.draining.is_set():
+            raise Unavailable("the server is draining: retry on another replica")
         if self._engine is None:
             raise Unavailable("the models are still loading")
         return self._engine
