@@ -12,15 +12,22 @@ Pure functions over strings and dates (no models, no gRPC):
 
 Conventions, the ones news writing follows (AP style):
 
+* The tense of an expression's clause is read from the nearest tense cue before it in the
+  sentence ("said on Monday", "will arrive next Thursday"), or, for a time that opens the
+  sentence, the first one after it ("On Sunday, Trump said"). Cues inside a quotation only
+  count for times inside it.
 * A bare weekday ("on Monday", "Monday", "Thursday evening", "Tuesday's statement") is the
   most recent such day on or before the anchor (0-6 days back) when its clause is in the
   past tense or has no tense cue, and the next such day on or after the anchor (0-6 days on)
   when the clause has a future cue ("will", "is due", "is set to", "is expected to",
   "plans to", "scheduled", "upcoming", "would", "was to"). "last Monday" is 1-7 days back,
-  "next Monday" 1-7 days on, "since Monday" always back.
+  "next Monday" 1-7 days on, "since Monday" always back. "every Friday", "a Monday",
+  "Monday evenings", "Black Friday", "the Sunday Times" are no dates.
 * A day or month without a year ("on 15 August", "in September") takes the year that puts it
-  on or before the anchor for a past clause, on or after it for a future clause, and the
-  nearest for a clause without a tense cue.
+  on or before the anchor for a past clause, on or after it for a future clause ("will",
+  not "would"). Without a tense cue, or naming an event ("the March 26 election"), it is the
+  past one when that began at most :data:`_UNTENSED_PAST_DAYS` days before the anchor, else
+  the next one.
 * Weeks run Monday to Sunday. "this/last/next week|month|year" are calendar periods;
   "earlier this week" runs from the period's first day to the anchor, "later this week" from
   the anchor to its last day.
@@ -110,10 +117,6 @@ class ResolvedTime:
         """The day, for day granularity; ``None`` for a week, month or year."""
         return self.first if self.granularity == "day" else None
 
-    def overlaps(self, first: dt.date, last: dt.date) -> bool:
-        """Whether this range shares a day with ``[first, last]``."""
-        return self.first <= last and first <= self.last
-
     def mention(self) -> DateMention:
         """This time as a :class:`~newsfuse.types.DateMention` (its first day)."""
         return DateMention(text=self.text, start=self.start, end=self.end, date=self.first)
@@ -168,7 +171,8 @@ class InferredDate:
     """The inferred date of an undated document and the evidence behind it."""
 
     date: dt.date
-    """The earliest date that agrees with the most evidence."""
+    """The date that agrees with the most evidence; among those, the one nearest to the
+    cluster's dated reports (for a later report: the earliest)."""
     earliest: dt.date
     latest: dt.date | None
     """The range of dates agreeing with all of ``evidence`` (``latest`` may be open)."""
@@ -247,7 +251,8 @@ _EXPLICIT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "dmy",
         re.compile(
-            rf"(?:\b(?P<wd>{_WEEKDAY}),?\s+)?(?<![\d,.])\b(?:the\s+(?=\d{{1,2}}(?:st|nd|rd|th)))?(?P<d>{_DAY})(?:\s+of)?\s+"
+            rf"(?:\b(?P<wd>{_WEEKDAY}),?\s+)?(?<![\d,.])\b"
+            rf"(?:the\s+(?=\d{{1,2}}(?:st|nd|rd|th)))?(?P<d>{_DAY})(?:\s+of)?\s+"
             rf"(?P<mon>{_ANY_MONTH})(?![\w])(?:,?\s+(?P<y>{_YEAR})\b{_YEAR_ENDS})?"
         ),
     ),
@@ -1043,16 +1048,20 @@ def infer_document_date(
       ("a subsequent meeting with Zelensky" vs "Zelensky is due at the White House on
       Friday"), so it is later than that event (or, the other way round, earlier).
 
-    The result is the earliest date that agrees with the most evidence, never before the
-    latest explicit date.
+    The result is the date that agrees with the most evidence (one vote per distinct piece),
+    never before the latest explicit date; among equals, the one nearest to the cluster's
+    dated reports, then the earliest. For a later report, whose evidence bounds it from
+    below, that is the earliest date consistent with the evidence; for an earlier one, the
+    latest (a report of the same story is more likely near the others than a week away).
 
     Args:
         sentences: The undated document's body sentences.
         cluster: The sentences of the cluster's dated documents, each with its document's
             date.
         same_event: Whether two sentences report the same event: ``(sentence of this
-            document, dated sentence)``. Called only for pairs where either side has a time
-            expression or a tense cue: at most ``len(sentences) * len(cluster)`` calls.
+            document, dated sentence)``. Called only where this sentence has a relative time
+            or a tense and the dated one a time or a tense: at most
+            ``len(sentences) * len(cluster)`` calls.
 
     Returns:
         The inferred date and its evidence, or ``None`` when nothing supports a date.
