@@ -720,6 +720,8 @@ def _weekday_is_name(text: str, m: re.Match[str]) -> bool:
         return True  # "it was a Monday", "every Friday": not one particular day
     if re.match(r"\s+(?:mornings|afternoons|evenings|nights)\b", text[m.end("wd") :]):
         return True  # "broadcast Monday evenings": a habit
+    if re.match(r"\s+(?:school|best|driver|papers?)\b", text[m.end("wd") :]):
+        return True  # "Sunday school", "Sunday best"
     if before and before[1].lower() in _WEEKDAY_NAME_BEFORE and before[1][0].isupper():
         return True
     if after and after[1][0].isupper() and after[1].lower() in _WEEKDAY_NAME_AFTER:

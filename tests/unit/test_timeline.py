@@ -265,6 +265,7 @@ def test_a_day_earlier_counts_from_the_time_in_its_sentence():
         "Shops close on Mondays.",
         "He analysed the 1997 data in December of that year.",
         "The show is broadcast Monday evenings at 7:30.",
+        "She taught Sunday school in her Sunday best.",
         "She told USA Today and the Today programme that she would run.",
         "The conversation took place a day before Trump's White House meeting.",
         "The talks came a day before the summit.",
