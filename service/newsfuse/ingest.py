@@ -8,7 +8,6 @@ the sentence.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections import Counter
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 import blingfire
 import yaml
 
+from newsfuse.timeline import parse_date
 from newsfuse.types import Document, ParsedDocument, Sentence, Span
 
 _LOGGER = logging.getLogger(__name__)
@@ -68,31 +68,6 @@ _DATELINE = re.compile(
 )
 _SURROGATE_OR_CONTROL = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for m in names
-}
-_DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DATE_DMY = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
-_DATE_MDY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
-
 #: Units without sentence-final punctuation and at least this many words are kept as text
 #: (a sentence that lost its full stop); shorter ones are headings, captions or bylines.
 _MIN_WORDS_UNTERMINATED_BODY = 30
@@ -108,31 +83,6 @@ class _Unit:
     end: int
     terminated: bool
     words: int
-
-
-def parse_date(value: object) -> dt.date | None:
-    """Parse a date from front matter or a header line; ``None`` if it is not one."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    try:
-        if m := _DATE_ISO.search(text):
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _DATE_DMY.search(text):
-            month = _MONTHS.get(m[2].lower())
-            if month:
-                return dt.date(int(m[3]), month, int(m[1]))
-        if m := _DATE_MDY.search(text):
-            month = _MONTHS.get(m[1].lower())
-            if month:
-                return dt.date(int(m[3]), month, int(m[2]))
-    except ValueError:
-        return None
-    return None
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
