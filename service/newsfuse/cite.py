@@ -1,48 +1,33 @@
-"""Cite: tie every summary sentence to the source sentences that support it.
+"""Cite: tie every summary sentence to the source sentences that state its claim.
 
-An extractive sentence cites every member of its fact cluster (so every outlet that carried
-the fact is credited). A generated sentence is aligned to the source sentences by a mix of
-embedding cosine and lexical overlap; it cites the fact clusters of its best-supported
-sources, or nothing when support is below the threshold — the caller must then drop it.
+A source sentence is cited only when the support scorer (``support.py``) judges that it
+states the summary sentence's main claim, at the calibrated ``Thresholds.cite``; its score
+is that probability. Every document gets its best such sentence, so every outlet that
+carried the fact is credited, whether or not dedup put the sentence in the same fact
+cluster. An extractive sentence cites itself first (score 1.0). A generated sentence cites
+what supports it, or nothing when nothing does — the fuser must then drop it.
+
+Everything here works on vectors the caller already has: nothing is embedded.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from newsfuse.fuse import FusionContext
-from newsfuse.types import Citation, RankedFact, Sentence
+from newsfuse.support import Evidence, SupportScorer
+from newsfuse.types import Citation, ParsedDocument, RankedFact, Sentence
 
-_CONTENT_WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset(
-    "a an and are as at be been but by for from had has have he her his i in is it its of on or"
-    " our she that the their them they this to was we were which who will with would you said"
-    " says".split()
-)
-#: Weight of embedding cosine against lexical overlap in the support score.
-_COSINE_WEIGHT = 0.6
-#: Sources within this much of the best support score are cited too.
-_SUPPORT_MARGIN = 0.05
+#: Sources less similar than this (MiniLM cosine) are never candidates.
+CANDIDATE_COSINE = 0.4
+#: At most this many of the most similar sentences are scored per summary sentence.
+MAX_CANDIDATES = 48
 
 
 def display_text(text: str) -> str:
     """A source span as it reads in a summary: whitespace runs collapsed to one space."""
     return " ".join(text.split())
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in _CONTENT_WORD.findall(text.casefold()) if w not in _STOP}
-
-
-def lexical_support(generated: str, source: str) -> float:
-    """Share of the generated sentence's content words that the source sentence contains."""
-    words = _content_words(generated)
-    if not words:
-        return 0.0
-    return len(words & _content_words(source)) / len(words)
 
 
 def citation(sentence: Sentence, document_id: str, score: float) -> Citation:
@@ -56,58 +41,102 @@ def citation(sentence: Sentence, document_id: str, score: float) -> Citation:
     )
 
 
-def cite_facts(
-    ctx: FusionContext, facts: Iterable[RankedFact], anchor: np.ndarray
-) -> tuple[Citation, ...]:
-    """Cite every member sentence of ``facts``, scored by cosine to ``anchor`` (best first)."""
-    members = sorted({m for fact in facts for m in fact.cluster.members})
-    if not members:
-        return ()
-    scores = ctx.embeddings[members] @ anchor
-    cited = [
-        citation(ctx.sentences[m], ctx.documents[ctx.sentences[m].doc].document.id, s)
-        for m, s in zip(members, scores.tolist(), strict=True)
-    ]
-    cited.sort(key=lambda c: -c.score)
-    return tuple(cited)
-
-
-def cite_extractive(ctx: FusionContext, fact: RankedFact) -> tuple[Citation, ...]:
-    """Citations of a fact shown by its representative sentence (which comes first)."""
-    return cite_facts(ctx, [fact], ctx.embeddings[fact.cluster.representative])
-
-
-def align(text: str, ctx: FusionContext, *, top: int = 8) -> list[tuple[int, float]]:
-    """Source sentences (flat indices) that support ``text``, with support in [0, 1], best first."""
-    if not ctx.sentences:
+def candidates(
+    evidence: Evidence, vector: np.ndarray, always: Iterable[int] = (), exclude: int = -1
+) -> list[int]:
+    """Sentences worth scoring for a claim: the most similar ones, plus ``always``."""
+    if not len(evidence.texts):
         return []
-    vector = ctx.embedder.encode([text])[0]
-    cosine = ctx.embeddings @ vector
-    candidates = np.argsort(-cosine)[: max(top * 4, top)]
-    scored = [
-        (
-            int(i),
-            _COSINE_WEIGHT * max(0.0, float(cosine[i]))
-            + (1 - _COSINE_WEIGHT) * lexical_support(text, ctx.sentences[i].text),
-        )
-        for i in candidates
+    cosine = evidence.vectors @ vector
+    top = np.argsort(-cosine)[:MAX_CANDIDATES]
+    found = [int(i) for i in top if cosine[i] >= CANDIDATE_COSINE]
+    return [i for i in dict.fromkeys([*always, *found]) if i != exclude]
+
+
+def _best_per_document(
+    scored: Sequence[tuple[int, float]],
+    sentences: Sequence[Sentence],
+    threshold: float,
+    skip_documents: Iterable[int] = (),
+) -> list[tuple[float, int]]:
+    """``(score, sentence)`` of each document's best supporting sentence, best first."""
+    best: dict[int, tuple[float, int]] = {}
+    skip = set(skip_documents)
+    for i, score in scored:
+        doc = sentences[i].doc
+        if score >= threshold and doc not in skip and score > best.get(doc, (-1.0, -1))[0]:
+            best[doc] = (score, i)
+    return sorted(best.values(), key=lambda item: (-item[0], sentences[item[1]].doc))
+
+
+def _citations(
+    chosen: Sequence[tuple[float, int]],
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+) -> list[Citation]:
+    return [
+        citation(sentences[i], documents[sentences[i].doc].document.id, score)
+        for score, i in chosen
     ]
-    scored.sort(key=lambda pair: -pair[1])
-    return scored[:top]
 
 
-def cite_generated(
-    text: str, ctx: FusionContext, threshold: float
-) -> tuple[tuple[Citation, ...], float]:
-    """Citations for a generated sentence and its support; empty when support < threshold."""
-    aligned = align(text, ctx)
-    if not aligned or aligned[0][1] < threshold:
-        return (), aligned[0][1] if aligned else 0.0
-    best = aligned[0][1]
-    supporting = {i for i, s in aligned if s >= max(threshold, best - _SUPPORT_MARGIN)}
-    facts = [f for f in ctx.ranked if supporting.intersection(f.cluster.members)]
-    vector = ctx.embedder.encode([text])[0]
-    return cite_facts(ctx, facts, vector), best
+def cite_sentence(
+    index: int,
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    evidence: Evidence,
+    scorer: SupportScorer,
+    related: Iterable[int] = (),
+) -> tuple[Citation, ...]:
+    """Citations of source sentence ``index`` shown as a summary sentence: itself first.
+
+    ``related`` (its fact cluster's members) are scored whatever their similarity.
+    """
+    pool = candidates(evidence, evidence.vectors[index], related, exclude=index)
+    scores = scorer.support(evidence, [index] * len(pool), pool)
+    own = sentences[index]
+    first = citation(own, documents[own.doc].document.id, 1.0)
+    chosen = _best_per_document(
+        list(zip(pool, scores.tolist(), strict=True)),
+        sentences,
+        scorer.thresholds.cite,
+        skip_documents=[own.doc],
+    )
+    return (first, *_citations(chosen, sentences, documents))
+
+
+def cite_extractive(
+    fact: RankedFact,
+    shown: int,
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    evidence: Evidence,
+    scorer: SupportScorer,
+) -> tuple[Citation, ...]:
+    """Citations of a fact told by its member sentence ``shown`` (which comes first)."""
+    return cite_sentence(shown, sentences, documents, evidence, scorer, fact.cluster.members)
+
+
+def cite_text(
+    text: str,
+    vector: np.ndarray,
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    evidence: Evidence,
+    scorer: SupportScorer,
+    threshold: float,
+) -> tuple[tuple[Citation, ...], float, list[int]]:
+    """Citations of a sentence not taken from the sources (a generated one).
+
+    Returns the citations (empty when no source supports it at ``threshold``), the best
+    support found, and the flat indices of the cited sentences.
+    """
+    pool = candidates(evidence, vector)
+    scores = scorer.support_text(evidence, text, vector, pool)
+    scored = list(zip(pool, scores.tolist(), strict=True))
+    best = max((s for _, s in scored), default=0.0)
+    chosen = _best_per_document(scored, sentences, threshold)
+    return tuple(_citations(chosen, sentences, documents)), best, [i for _, i in chosen]
 
 
 def sentence_facts(ranked: Sequence[RankedFact]) -> dict[int, RankedFact]:

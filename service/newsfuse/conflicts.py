@@ -13,6 +13,7 @@ value), so "two hours [1] vs nearly two and a half hours [2][3]" credits every o
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from newsfuse.claims import STOPWORDS, ClaimParts, Quantity, compatible, stem
-from newsfuse.types import Conflict, ConflictValue, Sentence, SourceSpan
+from newsfuse.types import Citation, Conflict, ConflictValue, RankedFact, Sentence, SourceSpan
 
 #: Sentences must be at least this close (MiniLM cosine) to be about the same thing.
 _MIN_TOPIC = 0.45
@@ -145,3 +146,50 @@ def _value(
 
 def _sources(conflict: Conflict) -> int:
     return sum(len({s.document_id for s in v.sources}) for v in conflict.values)
+
+
+#: Disagreements listed at the top of a summary.
+MAX_LISTED = 5
+
+
+def for_sentence(
+    conflicts: Sequence[Conflict], citations: Sequence[Citation], *, generated: bool = False
+) -> tuple[Conflict, ...]:
+    """The disagreements about what a summary sentence states, its own value first.
+
+    An extractive sentence's first citation is the sentence itself: it states a value of the
+    conflict when that span is among the value's sources. A generated sentence counts when
+    any of its sources states a value.
+    """
+    if not citations:
+        return ()
+    keys = {(c.document_id, c.sentence_index) for c in (citations if generated else citations[:1])}
+    out = []
+    for conflict in conflicts:
+        for k, value in enumerate(conflict.values):
+            if any((s.document_id, s.sentence_index) in keys for s in value.sources):
+                values = (value, *conflict.values[:k], *conflict.values[k + 1 :])
+                out.append(dataclasses.replace(conflict, values=values))
+                break
+    return tuple(out)
+
+
+def most_salient(
+    conflicts: Sequence[Conflict],
+    ranked: Sequence[RankedFact],
+    sentences: Sequence[Sentence],
+    document_ids: Sequence[str],
+    limit: int = MAX_LISTED,
+) -> tuple[Conflict, ...]:
+    """The disagreements about the most salient facts (then the most widely reported)."""
+    score_of: dict[tuple[str, int], float] = {}
+    for fact in ranked:
+        for m in fact.cluster.members:
+            s = sentences[m]
+            score_of[(document_ids[s.doc], s.index)] = fact.score
+
+    def salience(conflict: Conflict) -> tuple[float, int]:
+        spans = [(s.document_id, s.sentence_index) for v in conflict.values for s in v.sources]
+        return max((score_of.get(k, 0.0) for k in spans), default=0.0), _sources(conflict)
+
+    return tuple(sorted(conflicts, key=lambda c: tuple(-x for x in salience(c)))[:limit])

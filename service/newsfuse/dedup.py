@@ -1,12 +1,19 @@
-"""Dedup: collapse repeated reporting into fact clusters.
+"""Dedup: collapse repeated reporting into fact clusters whose members all state one claim.
 
-Three passes, each on what the previous one left, so the costly ones see few sentences:
+Sentences with the same words (after case folding and punctuation removal) are one fact
+outright. For the rest, two cheap searches propose candidate pairs, each on the distinct
+sentences only:
 
-1. exact — the same words after case folding and punctuation removal (a hash);
-2. near-duplicate — MinHash LSH over word 3-shingles (``datasketch``), verified Jaccard;
-3. paraphrase — cosine of sentence embeddings: exact all-pairs in blocks for small inputs,
+1. near-duplicate — MinHash LSH over word 3-shingles (``datasketch``), verified Jaccard;
+2. paraphrase — cosine of sentence embeddings: exact all-pairs in blocks for small inputs,
    an inverted-file index (spherical k-means cells, several probed per vector) above that,
    so the cost grows about as n·√n rather than n².
+
+The support scorer (``support.py``) then decides each candidate: two sentences are the same
+fact only when each states the other's claim — "planned" vs "called off", 12 vs 15 dead,
+and a sentence that merely shares the topic are different facts. Clusters are stars around
+a representative: every member is linked to the representative itself, never only through
+another member, so A≈B and B≈C do not put A and C together unless both state B's claim.
 
 Whole duplicate documents (syndicated copies) are found from the clusters they share.
 """
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from newsfuse.support import Evidence, SupportScorer
 from newsfuse.types import FactCluster, Sentence
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,26 +53,10 @@ class DedupResult:
     """Per document: the index of the earlier document it copies, or ``None``."""
     embeddings: np.ndarray
     """One unit-length row per sentence (exact repeats share their first copy's row)."""
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller index stays the root: clusters are named by their first sentence.
-            if rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
+    evidence: Evidence
+    """The sentences as the support scorer compares them (texts, parsed parts, vectors)."""
+    candidate_pairs: int = 0
+    """Pairs of distinct sentences the scorer was asked about."""
 
 
 def normalise(text: str) -> str:
@@ -162,80 +154,140 @@ def deduplicate(
     sentences: Sequence[Sentence],
     encode: Callable[[Sequence[str]], np.ndarray],
     n_documents: int,
+    scorer: SupportScorer,
     *,
     near_duplicate_threshold: float = 0.6,
-    paraphrase_threshold: float = 0.8,
+    candidate_threshold: float = 0.6,
 ) -> DedupResult:
-    """Group sentences that report the same fact; find documents that copy another.
+    """Group sentences that state the same claim; find documents that copy another.
 
-    ``encode`` embeds texts (``Embedder.encode``); it is called once, on the sentences left
-    after the exact pass, so repeated reporting costs no model time.
+    ``encode`` embeds texts (``Embedder.encode``); it is called once, on the distinct
+    sentences, so repeated reporting costs no model time. Pairs of distinct sentences with
+    MinHash Jaccard ≥ ``near_duplicate_threshold`` or cosine ≥ ``candidate_threshold`` are
+    candidates; ``scorer`` decides which of them state one claim.
     """
     n = len(sentences)
-    uf = _UnionFind(n)
+    root_of = list(range(n))
     first_by_key: dict[str, int] = {}
     for i, sentence in enumerate(sentences):
         key = normalise(sentence.text)
         if key in first_by_key:
-            uf.union(first_by_key[key], i)
+            root_of[i] = first_by_key[key]
         else:
             first_by_key[key] = i
-    exact = sorted(first_by_key.values())
-    embeddings = _embed_unique(sentences, exact, uf, encode)
-    for a, b in near_duplicate_pairs([sentences[i].text for i in exact], near_duplicate_threshold):
-        uf.union(exact[a], exact[b])
-    roots = sorted({uf.find(i) for i in range(n)})
-    for a, b in similar_pairs(embeddings[roots], paraphrase_threshold):
-        uf.union(roots[a], roots[b])
+    roots = sorted(first_by_key.values())
+    vectors = encode([sentences[i].text for i in roots])
+    if n == 0:
+        embeddings = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+    else:
+        row_of = {root: row for row, root in enumerate(roots)}
+        embeddings = vectors[[row_of[root_of[i]] for i in range(n)]]
+    evidence = Evidence.build([s.text for s in sentences], embeddings)
 
-    groups: dict[int, list[int]] = defaultdict(list)
+    candidates = {
+        (roots[a], roots[b])
+        for a, b in near_duplicate_pairs(
+            [sentences[i].text for i in roots], near_duplicate_threshold
+        )
+    }
+    candidates.update((roots[a], roots[b]) for a, b in similar_pairs(vectors, candidate_threshold))
+    pairs = sorted(candidates)
+    scores = scorer.mutual(evidence, pairs)
+    linked: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for (a, b), score in zip(pairs, scores.tolist(), strict=True):
+        if score >= scorer.thresholds.same_fact:
+            linked[a].append((score, b))
+            linked[b].append((score, a))
+    copies: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
-        groups[uf.find(i)].append(i)
-    ordered = sorted(groups.values(), key=lambda members: members[0])
+        copies[root_of[i]].append(i)
+    centers = _stars(roots, linked, copies, sentences, embeddings)
     clusters = tuple(
         FactCluster(
             id=cid,
             members=tuple(members),
             documents=tuple(sorted({sentences[i].doc for i in members})),
-            representative=choose_representative(members, sentences, embeddings),
+            representative=center,
         )
-        for cid, members in enumerate(ordered)
+        for cid, (center, members) in enumerate(sorted(centers.items(), key=lambda kv: kv[1][0]))
     )
     duplicate_of = _duplicate_documents(clusters, sentences, n_documents)
-    _LOGGER.debug("dedup: %d sentences -> %d facts", n, len(clusters))
-    return DedupResult(clusters=clusters, duplicate_of=duplicate_of, embeddings=embeddings)
+    _LOGGER.debug(
+        "dedup: %d sentences, %d distinct, %d candidate pairs -> %d facts",
+        n,
+        len(roots),
+        len(pairs),
+        len(clusters),
+    )
+    return DedupResult(
+        clusters=clusters,
+        duplicate_of=duplicate_of,
+        embeddings=embeddings,
+        evidence=evidence,
+        candidate_pairs=len(pairs),
+    )
 
 
-def _embed_unique(
+def _stars(
+    roots: Sequence[int],
+    linked: dict[int, list[tuple[float, int]]],
+    copies: dict[int, list[int]],
     sentences: Sequence[Sentence],
-    unique: Sequence[int],
-    uf: _UnionFind,
-    encode: Callable[[Sequence[str]], np.ndarray],
-) -> np.ndarray:
-    """Embed each distinct sentence once; exact repeats get their first copy's vector."""
-    vectors = encode([sentences[i].text for i in unique])
-    if not len(sentences):
-        return np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
-    row_of = {root: row for row, root in enumerate(unique)}
-    return vectors[[row_of[uf.find(i)] for i in range(len(sentences))]]
+    embeddings: np.ndarray,
+) -> dict[int, list[int]]:
+    """Clusters as stars: each center with the unassigned sentences linked to it directly.
+
+    Centers are taken in order of how many sentences state the same claim as they do (the
+    claim most outlets share first), ties by how well the sentence reads as a summary
+    sentence; a sentence linked to two centers joins the first.
+    """
+    weight = {r: len(copies[r]) + sum(len(copies[b]) for _, b in linked.get(r, ())) for r in roots}
+    quality = {r: _readability(r, sentences) for r in roots}
+    order = sorted(roots, key=lambda r: (-weight[r], -quality[r], r))
+    assigned: set[int] = set()
+    stars: dict[int, list[int]] = {}
+    for center in order:
+        if center in assigned:
+            continue
+        group = [center] + [b for _, b in sorted(linked.get(center, ()), reverse=True)]
+        group = [g for g in dict.fromkeys(group) if g not in assigned]
+        assigned.update(group)
+        members = sorted(m for g in group for m in copies[g])
+        allowed = set(copies[center])
+        best = choose_representative(members, sentences, embeddings, allowed=allowed)
+        stars[best] = members
+    return stars
+
+
+def _readability(i: int, sentences: Sequence[Sentence]) -> float:
+    text = sentences[i].text
+    words = len(_WORD.findall(text))
+    return -(0.1 * ("\n" in text) + 0.2 * (words < 8) + 0.1 * (words > 45)) - 0.01 * min(
+        sentences[i].index, 10
+    )
 
 
 def choose_representative(
-    members: Sequence[int], sentences: Sequence[Sentence], embeddings: np.ndarray
+    members: Sequence[int],
+    sentences: Sequence[Sentence],
+    embeddings: np.ndarray,
+    allowed: set[int] | None = None,
 ) -> int:
-    """The member that best stands for the cluster: central, clean, of readable length."""
+    """The member that best stands for the cluster: central, clean, of readable length.
+
+    ``allowed`` limits the choice (a star's center and the exact copies of it: the only
+    members every other member is known to state the same claim as).
+    """
     if len(members) == 1:
         return members[0]
     vecs = embeddings[list(members)]
     centrality = (vecs @ vecs.mean(0)).tolist()
     best, best_score = members[0], -math.inf
     for i, member in enumerate(members):
-        text = sentences[member].text
-        words = len(_WORD.findall(text))
-        score = centrality[i]
-        score -= 0.1 * ("\n" in text)  # hard-wrapped source: the span is less readable
-        score -= 0.2 * (words < 8) + 0.1 * (words > 45)
-        score -= 0.01 * min(sentences[member].index, 10)
+        if allowed is not None and member not in allowed:
+            continue
+        # A hard-wrapped source span reads less well; fragments and run-ons too.
+        score = centrality[i] + _readability(member, sentences)
         if score > best_score:
             best, best_score = member, score
     return best

@@ -393,13 +393,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     elif not checks:
         print(f"(the manifest records no hashes for {name!r} yet: fetch it with --record)")
     if args.load:
+        from newsfuse.embed import HashingEmbedder
         from newsfuse.fuse.seq2seq import Seq2SeqFuser
         from newsfuse.modeling import load_model
         from newsfuse.settings import Settings
+        from newsfuse.support import SupportScorer
 
         settings = Settings.from_env(model=str(args.directory))
         model = load_model(args.directory, device=settings.device, threads=settings.threads)
-        Seq2SeqFuser(model, settings).warmup()
+        # The warm-up only generates: grounding (embedder, scorer) is not exercised.
+        Seq2SeqFuser(model, settings, HashingEmbedder(), SupportScorer()).warmup()
         print(f"loaded on {model.device} ({model.dtype}) and generated")
     if any(not c.ok for c in checks):
         print(f"newsfuse: error: {args.directory} does not match the manifest", file=sys.stderr)

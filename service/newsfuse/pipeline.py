@@ -8,20 +8,23 @@ can batch the model work of many requests between them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
+from newsfuse.conflicts import find_conflicts, for_sentence, most_salient
 from newsfuse.dedup import deduplicate
-from newsfuse.embed import Embedder, TransformerEmbedder
+from newsfuse.embed import Embedder, TransformerEmbedder, resolve_device
 from newsfuse.errors import InvalidInput, LimitExceeded
 from newsfuse.fuse import Fuser, FusionContext, FusionResult, fuse_many
 from newsfuse.fuse.extractive import ExtractiveFuser
 from newsfuse.ingest import ingest_all
 from newsfuse.rank import rank, select
 from newsfuse.settings import Settings
+from newsfuse.support import NliBackend, SupportScorer
 from newsfuse.types import (
     Document,
     DocumentInfo,
@@ -50,10 +53,17 @@ _WARMUP_DOCUMENTS = (
 class Pipeline:
     """Summarizes clusters of documents with the models it was built with."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, fuser: Fuser | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        fuser: Fuser | None = None,
+        scorer: SupportScorer | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.extractive = ExtractiveFuser()
+        self.scorer = scorer or SupportScorer()
+        self.extractive = ExtractiveFuser(self.scorer)
         self.model_fuser = fuser
 
     @classmethod
@@ -66,12 +76,16 @@ class Pipeline:
         embedder = TransformerEmbedder(
             device=settings.device, batch_size=settings.embed_batch_size, dtype=settings.embed_dtype
         )
+        nli = None
+        if settings.support_model:
+            nli = NliBackend(settings.support_model, device=resolve_device(settings.device))
+        scorer = SupportScorer(nli=nli)
         fuser = None
         if settings.model:
             from newsfuse.fuse.seq2seq import load_fuser
 
-            fuser = load_fuser(settings)
-        return cls(settings, embedder, fuser)
+            fuser = load_fuser(settings, embedder, scorer)
+        return cls(settings, embedder, fuser, scorer)
 
     @property
     def model_name(self) -> str:
@@ -151,8 +165,9 @@ class Pipeline:
             sentences,
             self.embedder.encode,
             len(parsed),
+            self.scorer,
             near_duplicate_threshold=s.near_duplicate_threshold,
-            paraphrase_threshold=s.paraphrase_threshold,
+            candidate_threshold=s.candidate_threshold,
         )
         embeddings = dedup.embeddings
         titled = [i for i, doc in enumerate(parsed) if doc.title]
@@ -171,6 +186,16 @@ class Pipeline:
             max_words=max_words,
             max_sentences=options.max_sentences,
             redundancy_threshold=s.redundancy_threshold,
+            evidence=dedup.evidence,
+            scorer=self.scorer,
+        )
+        canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
+        conflicts = find_conflicts(
+            sentences,
+            dedup.evidence.parts,
+            embeddings,
+            [doc.document.id for doc in parsed],
+            canonical,
         )
         return FusionContext(
             documents=tuple(parsed),
@@ -179,8 +204,9 @@ class Pipeline:
             ranked=tuple(ranked),
             selected=tuple(selected),
             options=options,
-            embedder=self.embedder,
+            evidence=dedup.evidence,
             duplicate_of=dedup.duplicate_of,
+            conflicts=tuple(conflicts),
         )
 
     def _fuser_for(self, ctx: FusionContext) -> Fuser:
@@ -240,11 +266,18 @@ class Pipeline:
             input_tokens_raw=extra.pop("input_tokens_raw", None),
             extra=extra,
         )
+        sentences = tuple(
+            dataclasses.replace(
+                s, conflicts=for_sentence(ctx.conflicts, s.citations, generated=s.generated)
+            )
+            for s in result.sentences
+        )
         return Summary(
-            sentences=tuple(result.sentences),
+            sentences=sentences,
             documents=documents,
             duplicates=duplicates,
             stats=stats,
+            conflicts=most_salient(ctx.conflicts, ctx.ranked, ctx.sentences, ids),
         )
 
     def summarize(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from newsfuse.support import Evidence, SupportScorer
 from newsfuse.types import FactCluster, ParsedDocument, RankedFact, Sentence
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -205,8 +206,15 @@ def select(
     max_sentences: int | None,
     redundancy_threshold: float,
     weights: RankWeights = RankWeights(),
+    evidence: Evidence | None = None,
+    scorer: SupportScorer | None = None,
 ) -> list[RankedFact]:
-    """Pick facts by MMR within the budget and return them in reading order."""
+    """Pick facts by MMR within the budget and return them in reading order.
+
+    A candidate that repeats a chosen fact is never picked: one whose vectors are as close
+    as ``redundancy_threshold`` to it, or (with a ``scorer``) whose sentence states the
+    chosen sentence's claim or the other way round.
+    """
     if not ranked:
         return []
     vectors = fact_vectors([r.cluster for r in ranked], embeddings)
@@ -249,8 +257,35 @@ def select(
                 uncovered[facts_of_doc[d]] -= 1
         sims = np.maximum(vectors @ vectors[k], rep_vectors @ rep_vectors[k])
         max_sim = np.maximum(max_sim, sims)
+        if scorer is not None and evidence is not None:
+            _drop_repeats(k, ranked, sims, available, evidence, scorer)
     picked = [ranked[k] for k in chosen]
     return order(picked, sentences, documents)
+
+
+#: Only candidates at least this close to a chosen fact are asked whether they repeat it.
+_REPEAT_COSINE = 0.45
+
+
+def _drop_repeats(
+    k: int,
+    ranked: Sequence[RankedFact],
+    sims: np.ndarray,
+    available: np.ndarray,
+    evidence: Evidence,
+    scorer: SupportScorer,
+) -> None:
+    """Mark unavailable every candidate that states fact ``k``'s claim or whose claim it states."""
+    near = [int(j) for j in np.nonzero(available & (sims >= _REPEAT_COSINE))[0]]
+    if not near:
+        return
+    chosen = ranked[k].cluster.representative
+    others = [ranked[j].cluster.representative for j in near]
+    forward = scorer.support(evidence, [chosen] * len(near), others)
+    backward = scorer.support(evidence, others, [chosen] * len(near))
+    for j, p in zip(near, np.maximum(forward, backward).tolist(), strict=True):
+        if p >= scorer.thresholds.repeat:
+            available[j] = False
 
 
 def order(

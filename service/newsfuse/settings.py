@@ -41,12 +41,19 @@ class Settings:
     # --- pipeline -----------------------------------------------------------------------
     max_words: int = 150
     """Default word budget of a summary when the request gives none."""
-    paraphrase_threshold: float = 0.75
-    """Cosine of sentence embeddings at and above which two sentences are one fact."""
+    candidate_threshold: float = 0.6
+    """Cosine of sentence embeddings at and above which two sentences are *candidates* for
+    one fact; the support scorer decides (each must state the other's claim)."""
     near_duplicate_threshold: float = 0.6
-    """Estimated Jaccard of word 3-shingles at and above which two sentences are one fact."""
+    """Estimated Jaccard of word 3-shingles at and above which two sentences are candidates
+    for one fact."""
     redundancy_threshold: float = 0.75
-    """Cosine above which a candidate summary sentence repeats one already chosen."""
+    """Cosine above which a candidate summary sentence repeats one already chosen, whatever
+    the support scorer says (it also stops a sentence that states a chosen one's claim)."""
+    support_model: str | None = None
+    """Optional directory of a local NLI / cross-encoder checkpoint (Hugging Face
+    sequence-classification with an ``entailment`` label): its entailment probability
+    replaces the built-in support model's. Unset: the built-in model (no weights needed)."""
 
     # --- request limits -----------------------------------------------------------------
     max_documents: int = 2000
@@ -99,8 +106,9 @@ class Settings:
     """Most model inputs generated together in one batch."""
     seq2seq_batch_tokens: int = 16384
     """Most input tokens (rows × padded length) in one batch."""
-    seq2seq_support_threshold: float = 0.5
-    """Support score (``cite.align``) below which a generated sentence is dropped."""
+    seq2seq_support_threshold: float = 0.0
+    """Support probability below which a generated sentence is dropped; 0 uses the support
+    model's calibrated ``ground`` threshold."""
     seq2seq_cpu_dtype: str = "auto"
     """Precision of the seq2seq model on CPU: ``float32``; ``bfloat16`` (fast on CPUs with
     AMX or AVX512-BF16); ``int8`` (dynamic quantization of the linear layers); ``auto``
@@ -141,7 +149,7 @@ class Settings:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"setting {name} must be at least 1, got {getattr(self, name)}")
-        for name in ("paraphrase_threshold", "near_duplicate_threshold", "redundancy_threshold"):
+        for name in ("candidate_threshold", "near_duplicate_threshold", "redundancy_threshold"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"setting {name} must be in (0, 1], got {value}")
@@ -178,9 +186,9 @@ class Settings:
                 "setting seq2seq_min_length_ratio must be in [0, 1], got "
                 f"{self.seq2seq_min_length_ratio}"
             )
-        if not 0.0 < self.seq2seq_support_threshold <= 1.0:
+        if not 0.0 <= self.seq2seq_support_threshold <= 1.0:
             raise ValueError(
-                "setting seq2seq_support_threshold must be in (0, 1], got "
+                "setting seq2seq_support_threshold must be in [0, 1], got "
                 f"{self.seq2seq_support_threshold}"
             )
         if self.seq2seq_cpu_dtype not in CPU_DTYPES:

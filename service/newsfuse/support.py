@@ -217,11 +217,26 @@ class NliBackend:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A request's sentences as the scorer compares them: texts, parsed parts, unit vectors."""
+
+    texts: tuple[str, ...]
+    parts: tuple[ClaimParts, ...]
+    vectors: np.ndarray
+    idf: Mapping[str, float]
+
+    @classmethod
+    def build(cls, texts: Sequence[str], vectors: np.ndarray) -> Evidence:
+        parts = tuple(parse(t) for t in texts)
+        return cls(tuple(texts), parts, vectors, idf_weights(parts))
+
+
 class SupportScorer:
     """Scores (claim, source) sentence pairs: the probability that the source states the claim.
 
-    Stateless across requests and thread-safe; texts are parsed by the caller (``parse``) so
-    a request parses each sentence once.
+    Stateless across requests and thread-safe. ``support`` compares sentences of one request
+    (an ``Evidence``); ``support_text`` compares a new sentence (a generated one) with them.
     """
 
     def __init__(self, model: SupportModel | None = None, nli: NliBackend | None = None) -> None:
@@ -271,9 +286,54 @@ class SupportScorer:
         contradicted = x[:, FEATURES.index("numbers_contradicted")] > 0
         return np.where(contradicted, np.minimum(p, 0.01), p)
 
+    def support(
+        self, evidence: Evidence, claims: Sequence[int], sources: Sequence[int]
+    ) -> np.ndarray:
+        """P(``sources[k]`` states the claim of ``claims[k]``), sentences of one request."""
+        claims, sources = list(claims), list(sources)
+        if not claims:
+            return np.zeros(0, dtype=np.float64)
+        vectors = evidence.vectors
+        cosines = np.einsum("ij,ij->i", vectors[claims], vectors[sources])
+        return self.score(
+            [evidence.parts[i] for i in claims],
+            [evidence.parts[j] for j in sources],
+            cosines,
+            evidence.idf,
+            claim_texts=[evidence.texts[i] for i in claims],
+            source_texts=[evidence.texts[j] for j in sources],
+        )
+
+    def mutual(self, evidence: Evidence, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """For each pair, the smaller of the two directions: both sentences state one claim."""
+        if not pairs:
+            return np.zeros(0, dtype=np.float64)
+        a = [i for i, _ in pairs]
+        b = [j for _, j in pairs]
+        both = self.support(evidence, a + b, b + a)
+        return np.minimum(both[: len(pairs)], both[len(pairs) :])
+
+    def support_text(
+        self, evidence: Evidence, text: str, vector: np.ndarray, sources: Sequence[int]
+    ) -> np.ndarray:
+        """P(each source sentence states the claim of ``text``), a sentence not in ``evidence``."""
+        sources = list(sources)
+        if not sources:
+            return np.zeros(0, dtype=np.float64)
+        claim = parse(text)
+        return self.score(
+            [claim] * len(sources),
+            [evidence.parts[j] for j in sources],
+            evidence.vectors[sources] @ vector,
+            evidence.idf,
+            claim_texts=[text] * len(sources),
+            source_texts=[evidence.texts[j] for j in sources],
+        )
+
 
 __all__ = [
     "FEATURES",
+    "Evidence",
     "NliBackend",
     "SupportModel",
     "SupportScorer",

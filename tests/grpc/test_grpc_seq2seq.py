@@ -17,6 +17,7 @@ from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
 from newsfuse.server import convert
 from newsfuse.server.app import NewsfuseServer
 from newsfuse.settings import Settings
+from newsfuse.support import SupportScorer
 from newsfuse.types import Document, SummaryOptions
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,8 @@ def tiny_bart(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def abstractive_server(tiny_bart: Path) -> Iterator[NewsfuseServer]:
     def factory(settings: Settings) -> Pipeline:
-        return Pipeline(settings, HashingEmbedder(), load_fuser(settings))
+        embedder, scorer = HashingEmbedder(), SupportScorer()
+        return Pipeline(settings, embedder, load_fuser(settings, embedder, scorer), scorer)
 
     with running_server(factory=factory, model=str(tiny_bart), seq2seq_num_beams=1) as server:
         yield server

@@ -6,9 +6,12 @@ import itertools
 import re
 
 import pytest
-from newsfuse.fuse.seq2seq import Seq2SeqFuser, facts_to_read, ground, load_fuser
+from newsfuse.embed import HashingEmbedder
+from newsfuse.fuse.seq2seq import Seq2SeqFuser, facts_to_read, load_fuser
+from newsfuse.grounding import ground, split_generated
 from newsfuse.pipeline import Pipeline
 from newsfuse.settings import Settings
+from newsfuse.support import SupportScorer
 from newsfuse.types import Document, SummaryOptions
 
 FAST = dict(threads=1, seq2seq_num_beams=1, seq2seq_no_repeat_ngram_size=0)
@@ -16,12 +19,22 @@ FAST = dict(threads=1, seq2seq_num_beams=1, seq2seq_no_repeat_ngram_size=0)
 
 def make_fuser(checkpoints, family: str, **overrides) -> Seq2SeqFuser:
     values = {**FAST, **overrides}
-    return load_fuser(Settings(model=str(checkpoints[family]), **values))
+    return load_fuser(
+        Settings(model=str(checkpoints[family]), **values), HashingEmbedder(), SupportScorer()
+    )
 
 
 def prepare(fuser, embedder, documents, max_words=30, **options):
-    pipeline = Pipeline(fuser.settings, embedder, fuser)
+    pipeline = Pipeline(fuser.settings, embedder, fuser, fuser.scorer)
     return pipeline.prepare(documents, SummaryOptions(max_words=max_words, **options))
+
+
+def ground_text(fuser, ctx, text: str, **kwargs):
+    """Ground generated ``text`` the way the fuser does: split, embed once, score."""
+    pieces = split_generated(text)
+    vectors = fuser.embedder.encode(pieces)
+    threshold = fuser.scorer.thresholds.ground
+    return ground(ctx, pieces, vectors, fuser.scorer, threshold=threshold, **kwargs)
 
 
 def assert_cited_in_sources(result, ctx):
@@ -185,7 +198,7 @@ def test_supported_sentences_are_kept_and_cited(checkpoints, embedder, example_d
     fuser = make_fuser(checkpoints, "bart")
     ctx = prepare(fuser, embedder, example_documents, max_words=150)
     first, second = _source(ctx, 0), _source(ctx, 1)
-    grounded = ground(ctx, f"{first} {second}", threshold=0.5, redundancy_threshold=0.75)
+    grounded = ground_text(fuser, ctx, f"{first} {second}")
     assert [s.text for s in grounded.sentences] == [first, second]
     assert all(s.generated for s in grounded.sentences)
     assert grounded.stats["generated_sentences"] == 2
@@ -202,7 +215,7 @@ def test_unsupported_sentence_falls_back_to_an_extractive_one(
     ctx = prepare(fuser, embedder, example_documents, max_words=150)
     good = _source(ctx, 0)
     nonsense = "Purple elephants negotiated quietly with the moon over breakfast cereal."
-    grounded = ground(ctx, f"{good} {nonsense}", threshold=0.5, redundancy_threshold=0.75)
+    grounded = ground_text(fuser, ctx, f"{good} {nonsense}")
     assert grounded.stats["unsupported_dropped"] == 1
     assert grounded.stats["generated_sentences"] == 1
     assert grounded.stats["fallback_sentences"] >= 1
@@ -218,7 +231,7 @@ def test_all_nonsense_gives_the_extractive_summary(checkpoints, embedder, exampl
     fuser = make_fuser(checkpoints, "bart")
     ctx = prepare(fuser, embedder, example_documents, max_words=60)
     garbage = "Zzz qqq xxx. Lorem ipsum dolor sit amet consectetur. Ok ok ok ok ok ok."
-    grounded = ground(ctx, garbage, threshold=0.5, redundancy_threshold=0.75)
+    grounded = ground_text(fuser, ctx, garbage)
     assert grounded.stats["generated_sentences"] == 0
     assert grounded.stats["unsupported_dropped"] == 3
     assert [s.text for s in grounded.sentences] == [
@@ -231,7 +244,7 @@ def test_repeated_sentences_are_dropped(checkpoints, embedder, example_documents
     fuser = make_fuser(checkpoints, "bart")
     ctx = prepare(fuser, embedder, example_documents, max_words=150)
     good = _source(ctx, 0)
-    grounded = ground(ctx, f"{good} {good} {good}", threshold=0.5, redundancy_threshold=0.75)
+    grounded = ground_text(fuser, ctx, f"{good} {good} {good}")
     assert [s.text for s in grounded.sentences] == [good]
     assert grounded.stats["duplicates_dropped"] == 2
 
@@ -259,7 +272,7 @@ def test_sentence_with_a_made_up_name_or_number_is_unsupported(
     # Near-identical to a source sentence (high similarity), but with a place and a number
     # that no source has: similarity alone would ship it.
     made_up = f"In Vienna, 4711 officials said: {good}"
-    grounded = ground(ctx, f"{made_up} {good}", threshold=0.5, redundancy_threshold=0.75)
+    grounded = ground_text(fuser, ctx, f"{made_up} {good}")
     assert grounded.stats["novel_names_dropped"] == 1
     assert grounded.stats["unsupported_dropped"] == 1
     texts = [s.text for s in grounded.sentences]

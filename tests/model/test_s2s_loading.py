@@ -125,15 +125,19 @@ def test_cli_reports_a_bad_model_directory(tmp_path, capsys):
 
 @pytest.mark.parametrize("cpu_dtype", ["bfloat16", "int8"])
 def test_reduced_cpu_precisions_load_and_generate(checkpoints, cpu_dtype):
+    from newsfuse.embed import HashingEmbedder
     from newsfuse.fuse.seq2seq import Seq2SeqFuser
     from newsfuse.settings import Settings
+    from newsfuse.support import SupportScorer
 
     loaded = load_model(checkpoints["bart"], device="cpu", threads=1, cpu_dtype=cpu_dtype)
     assert loaded.dtype == cpu_dtype
     if cpu_dtype == "int8":
         kinds = {type(m).__module__ for m in loaded.model.modules()}
         assert any("quantized" in k for k in kinds)
-    fuser = Seq2SeqFuser(loaded, Settings(threads=1, seq2seq_num_beams=1))
+    fuser = Seq2SeqFuser(
+        loaded, Settings(threads=1, seq2seq_num_beams=1), HashingEmbedder(), SupportScorer()
+    )
     chunk = fuser.packer.render(fuser.packer.text_units(["The council approved the budget."]))
     (text,) = fuser.generate([chunk], fuser.generation_params(10)[0])
     assert isinstance(text, str)

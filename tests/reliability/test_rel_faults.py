@@ -28,6 +28,7 @@ from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
 from newsfuse.server.app import NewsfuseServer
 from newsfuse.settings import Settings
+from newsfuse.support import SupportScorer
 
 
 class FaultyFuser:
@@ -41,7 +42,7 @@ class FaultyFuser:
     name = "faulty"
 
     def __init__(self) -> None:
-        self.inner = ExtractiveFuser()
+        self.inner = ExtractiveFuser(SupportScorer())
         self.gate = threading.Event()
         self.gate.set()
         self.running = threading.Event()

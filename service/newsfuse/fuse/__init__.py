@@ -12,19 +12,29 @@ from typing import Protocol
 
 import numpy as np
 
-from newsfuse.embed import Embedder
-from newsfuse.types import ParsedDocument, RankedFact, Sentence, SummaryOptions, SummarySentence
+from newsfuse.support import Evidence
+from newsfuse.types import (
+    Conflict,
+    ParsedDocument,
+    RankedFact,
+    Sentence,
+    SummaryOptions,
+    SummarySentence,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class FusionContext:
-    """Everything a fuser may read about one request.
+    """Everything a fuser may read about one request: data only, no models.
 
     ``sentences`` is the flat list of body sentences of all documents (a ``FactCluster``'s
-    members index it) and ``embeddings`` holds one unit-length row per sentence.
+    members index it) and ``embeddings`` holds one unit-length row per sentence;
+    ``evidence`` is the same sentences as the support scorer compares them.
     ``ranked`` has every fact cluster, most salient first; ``selected`` is the extractive
-    choice within the word/sentence budget, already in summary order.
-    ``documents[i].sentences`` are the sentences of document ``i``.
+    choice within the word/sentence budget, already in summary order, and ``shown`` the
+    member sentence that tells each selected fact. ``documents[i].sentences`` are the
+    sentences of document ``i``. Fusers get their models (embedder, support scorer) when
+    they are built.
     """
 
     documents: Sequence[ParsedDocument]
@@ -33,9 +43,17 @@ class FusionContext:
     ranked: Sequence[RankedFact]
     selected: Sequence[RankedFact]
     options: SummaryOptions
-    embedder: Embedder
+    evidence: Evidence
+    shown: Sequence[int] = ()
+    """Per selected fact: the flat index of the sentence that tells it."""
     duplicate_of: tuple[int | None, ...] = ()
     """Per document: the index of the earlier document it copies, or ``None``."""
+    conflicts: tuple[Conflict, ...] = ()
+    """Every disagreement between sources found in the request, most sources first."""
+
+    def shown_sentence(self, k: int) -> int:
+        """The flat index of the sentence telling ``selected[k]``."""
+        return self.shown[k] if self.shown else self.selected[k].cluster.representative
 
 
 @dataclass(slots=True)

@@ -23,18 +23,20 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from newsfuse.cite import cite_extractive, cite_generated, display_text
+from newsfuse.cite import display_text
+from newsfuse.embed import Embedder
 from newsfuse.fuse import FusionContext, FusionResult
-from newsfuse.ingest import split_sentences
+from newsfuse.grounding import ground, split_generated, words_of
 from newsfuse.modeling import Seq2SeqModel, load_model
 from newsfuse.settings import Settings
-from newsfuse.types import RankedFact, SummarySentence
+from newsfuse.support import SupportScorer
+from newsfuse.types import RankedFact
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,11 +44,6 @@ _LOGGER = logging.getLogger(__name__)
 _WORDS_PER_SENTENCE = 25
 #: Hierarchy depth after which fusion stops (each level divides the input by at least 3).
 _MAX_LEVELS = 8
-#: Word-set Jaccard at and above which two output sentences count as the same sentence.
-_LEXICAL_DUPLICATE = 0.7
-#: Generated "sentences" shorter than this many words are fragments, not claims.
-_MIN_WORDS = 3
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Marker tokens some checkpoints emit as text (PEGASUS writes <n> for a newline).
 _MARKERS = re.compile(r"<n>|<doc-sep>|\|\|\|\|\|")
 
@@ -283,9 +280,17 @@ class _Job:
 class Seq2SeqFuser:
     """Fuses the facts of each request with a local encoder-decoder checkpoint."""
 
-    def __init__(self, model: Seq2SeqModel, settings: Settings) -> None:
+    def __init__(
+        self,
+        model: Seq2SeqModel,
+        settings: Settings,
+        embedder: Embedder,
+        scorer: SupportScorer,
+    ) -> None:
         self.model = model
         self.settings = settings
+        self.embedder = embedder
+        self.scorer = scorer
         self.name = model.label
         self.packer = Packer(
             model.tokenizer,
@@ -315,7 +320,16 @@ class Seq2SeqFuser:
         requests = [self._plan(ctx) for ctx in contexts]
         self._run_levels(requests)
         generated = time.perf_counter()
-        results = [self._ground(r) for r in requests]
+        # Every generated sentence of every request embedded once, in one call.
+        pieces = [split_generated(r.text or "") for r in requests]
+        flat = [p for request_pieces in pieces for p in request_pieces]
+        vectors = self.embedder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
+        results = []
+        offset = 0
+        for request, request_pieces in zip(requests, pieces, strict=True):
+            own = vectors[offset : offset + len(request_pieces)]
+            offset += len(request_pieces)
+            results.append(self._ground(request, request_pieces, own))
         _LOGGER.debug(
             "seq2seq fused %d requests: %d passes, %d tokens encoded, generation %.2fs, "
             "grounding %.2fs",
@@ -499,14 +513,14 @@ class Seq2SeqFuser:
 
     # -- grounding -----------------------------------------------------------------------
 
-    def _ground(self, request: _Request) -> FusionResult:
+    def _ground(self, request: _Request, pieces: list[str], vectors: np.ndarray) -> FusionResult:
         ctx = request.ctx
-        text = request.text or ""
         grounded = ground(
             ctx,
-            text,
-            threshold=self.settings.seq2seq_support_threshold,
-            redundancy_threshold=self.settings.redundancy_threshold,
+            pieces,
+            vectors,
+            self.scorer,
+            threshold=self.settings.seq2seq_support_threshold or self.scorer.thresholds.ground,
             source_words=request.source_words,
         )
         stats = dict(grounded.stats)
@@ -530,176 +544,6 @@ class Seq2SeqFuser:
         return body + len(self.packer.head) + len(self.packer.tail) + len(self.packer.prefix_ids)
 
 
-@dataclass(frozen=True, slots=True)
-class Grounded:
-    sentences: list[SummarySentence]
-    stats: dict[str, int]
-
-
-@dataclass(slots=True)
-class _Slot:
-    """An output position: a supported generated sentence, or room for a fallback fact."""
-
-    sentence: SummarySentence | None
-    vector: np.ndarray | None
-    words: frozenset[str]
-
-
-def ground(
-    ctx: FusionContext,
-    generated: str,
-    *,
-    threshold: float,
-    redundancy_threshold: float,
-    source_words: frozenset[str] | None = None,
-) -> Grounded:
-    """Turn generated text into cited summary sentences.
-
-    Each generated sentence is aligned to the source sentences; without support of at least
-    ``threshold`` it is dropped and counted, and the extractive sentence of a selected fact
-    that no kept sentence covers takes its place. A sentence with a name or number the model
-    never read (a word that is capitalized or has a digit and is not among ``source_words``,
-    by default the words of every source sentence) counts as unsupported too: similarity
-    alone cannot tell "met on Friday in Vienna" from what the sources say. Sentences that
-    repeat an earlier output sentence (embedding cosine ≥ ``redundancy_threshold`` or
-    near-identical words) are dropped. The word and sentence budgets of the request hold.
-    """
-    if source_words is None:
-        source_words = words_of(s.text for s in ctx.sentences)
-    pieces = [display_text(generated[a:b]) for a, b in split_sentences(generated)]
-    pieces = [p for p in pieces if p]
-    vectors = ctx.embedder.encode(pieces) if pieces else np.zeros((0, 1), dtype=np.float32)
-    budget_words = ctx.options.max_words
-    budget_sentences = ctx.options.max_sentences
-    slots: list[_Slot] = []
-    covered: set[int] = set()
-    unsupported = duplicates = novel = 0
-    words_used = 0
-    member_fact = {m: f.cluster.id for f in ctx.ranked for m in f.cluster.members}
-    flat_of = {(ctx.documents[s.doc].document.id, s.index): i for i, s in enumerate(ctx.sentences)}
-    for piece, vector in zip(pieces, vectors, strict=True):
-        word_set = _word_set(piece)
-        if len(_WORD.findall(piece)) < _MIN_WORDS:
-            unsupported += 1
-            slots.append(_Slot(None, None, frozenset()))
-            continue
-        if novel_words(piece, source_words):
-            novel += 1
-            unsupported += 1
-            slots.append(_Slot(None, None, frozenset()))
-            continue
-        citations, _support = cite_generated(piece, ctx, threshold)
-        if not citations:
-            unsupported += 1
-            slots.append(_Slot(None, None, frozenset()))
-            continue
-        if _repeats(vector, word_set, slots, redundancy_threshold):
-            duplicates += 1
-            continue
-        n = _words(piece)
-        kept = sum(1 for s in slots if s.sentence is not None)
-        if (budget_sentences is not None and kept >= budget_sentences) or (
-            budget_words is not None and kept and words_used + n > budget_words
-        ):
-            continue
-        words_used += n
-        slots.append(_Slot(SummarySentence(piece, citations, generated=True), vector, word_set))
-        for c in citations:
-            flat = flat_of.get((c.document_id, c.sentence_index))
-            if flat is not None and flat in member_fact:
-                covered.add(member_fact[flat])
-    generated_kept = sum(1 for s in slots if s.sentence is not None)
-    fallback = 0
-    if unsupported or generated_kept == 0:
-        candidates = [f for f in ctx.selected if f.cluster.id not in covered]
-        if not candidates and generated_kept == 0 and ctx.ranked and not ctx.selected:
-            candidates = [ctx.ranked[0]]  # not one fact fits the budget: show the best one
-        filled: list[_Slot] = []
-        # Gaps are filled first (in place of the dropped sentences), then the remaining room.
-        gaps = [i for i, s in enumerate(slots) if s.sentence is None]
-        extra: list[_Slot] = []
-        for fact in candidates:
-            rep = fact.cluster.representative
-            text = display_text(ctx.sentences[rep].text)
-            vector = ctx.embeddings[rep]
-            word_set = _word_set(text)
-            if _repeats(vector, word_set, [*slots, *filled, *extra], redundancy_threshold):
-                continue
-            kept = generated_kept + len(filled) + len(extra)
-            n = _words(text)
-            if budget_sentences is not None and kept >= budget_sentences:
-                break
-            if budget_words is not None and kept and words_used + n > budget_words:
-                continue
-            if budget_words is not None and not kept and n > budget_words:
-                text = " ".join(text.split()[:budget_words])
-                n = budget_words
-            words_used += n
-            slot = _Slot(
-                SummarySentence(text, cite_extractive(ctx, fact), generated=False), vector, word_set
-            )
-            if len(filled) < len(gaps):
-                filled.append(slot)
-            else:
-                extra.append(slot)
-            fallback += 1
-        ordered: list[_Slot] = []
-        fill = iter(filled)
-        for slot in slots:
-            if slot.sentence is not None:
-                ordered.append(slot)
-            else:
-                replacement = next(fill, None)
-                if replacement is not None:
-                    ordered.append(replacement)
-        slots = ordered + extra
-    sentences = [s.sentence for s in slots if s.sentence is not None]
-    return Grounded(
-        sentences=sentences,
-        stats={
-            "generated_sentences": generated_kept,
-            "unsupported_dropped": unsupported,
-            "novel_names_dropped": novel,
-            "duplicates_dropped": duplicates,
-            "fallback_sentences": fallback,
-        },
-    )
-
-
-def words_of(texts: Iterable[str]) -> frozenset[str]:
-    """Case-folded words of ``texts``: what a generated name or number must be among."""
-    return frozenset(w for text in texts for w in _WORD.findall(text.casefold()))
-
-
-def novel_words(text: str, known: frozenset[str]) -> list[str]:
-    """Names and numbers of ``text`` (capitalized or with a digit) that ``known`` lacks."""
-    return [
-        w
-        for w in _WORD.findall(text)
-        if len(w) > 1
-        and (w[0].isupper() or any(c.isdigit() for c in w))
-        and w.casefold() not in known
-    ]
-
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(text.casefold()))
-
-
-def _repeats(
-    vector: np.ndarray, words: frozenset[str], slots: Sequence[_Slot], threshold: float
-) -> bool:
-    for slot in slots:
-        if slot.sentence is None or slot.vector is None:
-            continue
-        if float(np.dot(vector, slot.vector)) >= threshold:
-            return True
-        union = words | slot.words
-        if union and len(words & slot.words) / len(union) >= _LEXICAL_DUPLICATE:
-            return True
-    return False
-
-
 def _clean(text: str) -> str:
     return " ".join(_MARKERS.sub(" ", text).split())
 
@@ -715,8 +559,8 @@ def _pad_id(tokenizer: Any, model: Any) -> int:
     return 0
 
 
-def load_fuser(settings: Settings) -> Seq2SeqFuser:
-    """Load ``settings.model`` and wrap it in a ``Seq2SeqFuser``."""
+def load_fuser(settings: Settings, embedder: Embedder, scorer: SupportScorer) -> Seq2SeqFuser:
+    """Load ``settings.model`` and wrap it in a ``Seq2SeqFuser`` grounding with ``scorer``."""
     if not settings.model:
         raise ValueError("setting model (NEWSFUSE_MODEL / --model) names no directory")
     model = load_model(
@@ -726,4 +570,4 @@ def load_fuser(settings: Settings) -> Seq2SeqFuser:
         cpu_dtype=settings.seq2seq_cpu_dtype,
         max_input_tokens=settings.seq2seq_max_input_tokens,
     )
-    return Seq2SeqFuser(model, settings)
+    return Seq2SeqFuser(model, settings, embedder, scorer)

@@ -38,7 +38,7 @@ class Engine:
         self.embedder = BatchingEmbedder(
             loaded.embedder, chunk_size=settings.embed_batch_size, **batching
         )
-        self.pipeline = Pipeline(settings, self.embedder, loaded.model_fuser)
+        self.pipeline = Pipeline(settings, self.embedder, loaded.model_fuser, loaded.scorer)
         self.fusion = BatchFusion(self.pipeline.fuse, **batching)
 
     def warmup(self) -> None:
