@@ -8,7 +8,10 @@ and ``newsfuse.server.status``), the client, the CLI and ``newsfuse batch`` all 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class NewsfuseError(Exception):
@@ -85,7 +88,7 @@ EXIT_INTERRUPTED = 130
 ERROR_TABLE: dict[type[NewsfuseError], ErrorSpec] = {
     LimitExceeded: ErrorSpec(
         "limit_exceeded", "INVALID_ARGUMENT", 413, 3, False,
-        "over a size limit (documents, characters, sentences); the message names the setting",
+        "the request is over a size limit (documents, characters, sentences)",
     ),
     InvalidInput: ErrorSpec(
         "invalid_input", "INVALID_ARGUMENT", 400, 2, False,
@@ -101,7 +104,7 @@ ERROR_TABLE: dict[type[NewsfuseError], ErrorSpec] = {
     ),
     Unavailable: ErrorSpec(
         "unavailable", "UNAVAILABLE", 503, 6, True,
-        "the service is loading its models or shutting down (or cannot be reached)",
+        "the service is loading, shutting down or out of reach: retry",
     ),
     DeadlineExceeded: ErrorSpec(
         "deadline_exceeded", "DEADLINE_EXCEEDED", 504, 7, True,
@@ -117,7 +120,7 @@ ERROR_TABLE: dict[type[NewsfuseError], ErrorSpec] = {
     ),
     Internal: ErrorSpec(
         "internal", "INTERNAL", 500, 1, False,
-        "an unexpected failure (the trace is logged under the request id)",
+        "an unexpected failure (its trace is logged under the request id)",
     ),
 }  # fmt: skip
 
@@ -139,6 +142,20 @@ def error_kind(exc: BaseException) -> type[NewsfuseError]:
 def error_spec(exc: BaseException) -> ErrorSpec:
     """How ``exc`` looks on every transport (``Internal``'s row for anything unlisted)."""
     return ERROR_TABLE[error_kind(exc)]
+
+
+def public_error(exc: BaseException, request_id: str) -> NewsfuseError:
+    """The error a caller may see: ``exc`` itself when the table lists it, else ``Internal``.
+
+    Anything else is a bug: it is logged with its trace here, once, and the caller gets a
+    generic message that carries the request id to find that trace.
+    """
+    if isinstance(exc, NewsfuseError) and error_kind(exc) is not Internal:
+        return exc
+    if isinstance(exc, Internal):
+        return exc  # already made public (the service logged its cause)
+    _LOGGER.error("request %s: unexpected error", request_id, exc_info=exc)
+    return Internal(f"internal error (request id {request_id})")
 
 
 def error_field(exc: BaseException) -> str:

@@ -11,7 +11,6 @@ failed cluster of a batch, so a client raises the very error the server raised.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,8 +27,8 @@ from newsfuse.errors import (
     build_error,
     error_field,
     error_from_reason,
-    error_kind,
     error_spec,
+    public_error,
 )
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.types import (
@@ -48,8 +47,6 @@ from newsfuse.types import (
     SummaryOptions,
     SummarySentence,
 )
-
-_LOGGER = logging.getLogger(__name__)
 
 REQUEST_ID_KEY = "x-request-id"
 # Trailing metadata of a failed call: the offending field and the error's reason
@@ -362,18 +359,10 @@ class Status:
 
 
 def status_of(exc: BaseException, request_id: str) -> Status:
-    """The status of ``exc`` by the error table.
-
-    An exception that is no ``NewsfuseError`` is a bug: it is logged with its trace and the
-    caller gets ``INTERNAL`` with a generic message carrying the request id.
-    """
-    spec = error_spec(exc)
-    if not isinstance(exc, NewsfuseError) or (
-        error_kind(exc) is Internal and not isinstance(exc, Internal)
-    ):
-        _LOGGER.error("request %s: unexpected error", request_id, exc_info=exc)
-        exc = Internal(f"internal error (request id {request_id})")
-    return Status(grpc.StatusCode[spec.grpc], str(exc), error_field(exc), spec.reason)
+    """The status of ``exc`` by the error table (``INTERNAL``, logged, for anything unlisted)."""
+    error = public_error(exc, request_id)
+    spec = error_spec(error)
+    return Status(grpc.StatusCode[spec.grpc], str(error), error_field(error), spec.reason)
 
 
 def trailing_metadata(status: Status) -> tuple[tuple[str, str], ...]:
