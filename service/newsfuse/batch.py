@@ -186,8 +186,8 @@ class Batch:
 def _best_effort_id(raw: bytes) -> str:
     """The ``id`` of a line that failed to parse as a request, when it has a usable one."""
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(raw.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError:
         return ""
     if isinstance(data, dict) and isinstance(data.get("id"), str | int):
         if not isinstance(data["id"], bool):

@@ -280,7 +280,7 @@ class Client(_Base):
 
     def stream(
         self,
-        requests: Iterable[ClusterRequest],
+        requests: Iterable[ClusterRequest | ClusterResult],
         *,
         window: int = 32,
         group: int | None = None,
@@ -293,9 +293,10 @@ class Client(_Base):
         ``window // 4``; fewer when the message would pass half the channel's limit) with
         at most ``window`` clusters in flight, so ``requests`` may be lazy and unbounded.
         A result's ``index`` is the position in ``requests``; a cluster's own failure is
-        its result's ``error``. A call that fails with ``Unavailable`` is sent again for
-        the clusters it has not answered yet (backoff as for any call); any other failure of
-        a call, or one still failing after the retries, is raised and ends the iteration.
+        its result's ``error`` (an item that already is a ``ClusterResult`` is passed on).
+        A call that fails with ``Unavailable`` is sent again for the clusters it has not
+        answered yet (backoff as for any call); any other failure of a call, or one still
+        failing after the retries, is raised and ends the iteration.
         ``timeout`` is the deadline of each call (default: the client's).
         """
         window = max(1, window)
@@ -309,8 +310,13 @@ class Client(_Base):
             try:
                 while True:
                     while in_flight < window:
-                        batch = self._next_group(todo, min(group, window - in_flight))
+                        batch, ready = self._next_group(
+                            todo, min(group, window - in_flight), results
+                        )
+                        in_flight += ready
                         if not batch:
+                            if ready:
+                                continue
                             break
                         in_flight += len(batch)
                         sent += 1
@@ -327,16 +333,28 @@ class Client(_Base):
             finally:
                 calls.cancel_all()
 
-    def _next_group(self, todo: Iterator[tuple[int, ClusterRequest]], most: int) -> list[_Pending]:
+    def _next_group(
+        self,
+        todo: Iterator[tuple[int, ClusterRequest | ClusterResult]],
+        most: int,
+        results: queue.Queue[ClusterResult | BaseException | None],
+    ) -> tuple[list[_Pending], int]:
+        """Up to ``most`` clusters for one call, and how many ready results went straight out."""
         batch: list[_Pending] = []
-        size = 0
+        ready = size = 0
         for index, request in todo:
+            if isinstance(request, ClusterResult):  # failed before it got here: pass it on
+                results.put(dataclasses.replace(request, index=index))
+                ready += 1
+                if ready >= most:
+                    break
+                continue
             msg = cluster_to_proto(request)
             batch.append(_Pending(index, request.id, msg))
             size += msg.ByteSize()
-            if len(batch) >= most or size >= self._max_message // 2:
+            if len(batch) + ready >= most or size >= self._max_message // 2:
                 break
-        return batch
+        return batch, ready
 
     def _run_group(
         self,
