@@ -87,7 +87,9 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _options(args: argparse.Namespace, settings: Settings, base: SummaryOptions | None) -> Any:
+def _options(
+    args: argparse.Namespace, settings: Settings, base: SummaryOptions | None
+) -> SummaryOptions:
     """The request's options with the flags given on the command line applied on top."""
     flags = {
         key: value

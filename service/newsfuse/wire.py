@@ -24,6 +24,7 @@ from newsfuse.errors import (
     InvalidInput,
     LimitExceeded,
     NewsfuseError,
+    Unavailable,
     build_error,
     error_field,
     error_from_reason,
@@ -341,11 +342,14 @@ def info_from_proto(msg: pb.GetInfoResponse) -> ServiceInfo:
 
 # --- errors -----------------------------------------------------------------------------
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
-# gRPC code -> the error a status without a reason stands for (its first row in the table).
-_KIND_OF_CODE: dict[grpc.StatusCode, type[NewsfuseError]] = {}
-for _kind, _spec in ERROR_TABLE.items():
-    _KIND_OF_CODE.setdefault(grpc.StatusCode[_spec.grpc], _kind)
+# gRPC code -> the error a status without a reason stands for (a status from gRPC itself,
+# such as a refused connection, or from an older server): the table's row of that code, and
+# for a code that several rows share, the most general of them.
+_KIND_OF_CODE: dict[grpc.StatusCode, type[NewsfuseError]] = {
+    grpc.StatusCode[spec.grpc]: kind for kind, spec in ERROR_TABLE.items()
+}
 _KIND_OF_CODE[grpc.StatusCode.INVALID_ARGUMENT] = InvalidInput
+_KIND_OF_CODE[grpc.StatusCode.UNAVAILABLE] = Unavailable
 
 
 @dataclass(frozen=True, slots=True)

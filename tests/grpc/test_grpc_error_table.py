@@ -28,6 +28,7 @@ from newsfuse.errors import (
     InvalidInput,
     LimitExceeded,
     NewsfuseError,
+    Unavailable,
     error_spec,
 )
 from newsfuse.pipeline import Pipeline
@@ -227,3 +228,23 @@ def test_a_server_refusing_the_message_size_is_a_limit_not_overload(capsys, monk
         )
     assert code == ERROR_TABLE[LimitExceeded].exit_code
     assert "request: " in err
+
+
+def test_statuses_without_a_reason_map_by_their_code(capsys, monkeypatch) -> None:
+    """gRPC's own statuses (no newsfuse reason): a server that is not there is Unavailable."""
+    for kind, spec in ERROR_TABLE.items():
+        error = wire.error_of_status(grpc.StatusCode[spec.grpc], "field: message")
+        assert error_spec(error).grpc == spec.grpc, kind
+    unavailable = wire.error_of_status(grpc.StatusCode.UNAVAILABLE, "connection refused")
+    assert type(unavailable) is Unavailable
+    invalid = wire.error_of_status(grpc.StatusCode.INVALID_ARGUMENT, "documents: bad")
+    assert type(invalid) is InvalidInput and invalid.field == "documents"
+    with running_server() as server:
+        port = server.port
+    code, _, err = run_cli(
+        ["summarize", "--server", f"127.0.0.1:{port}", "--timeout", "3", "-"],
+        request_json(None),
+        capsys,
+        monkeypatch,
+    )
+    assert code == ERROR_TABLE[Unavailable].exit_code, err
