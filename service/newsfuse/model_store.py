@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsfuse.errors import ModelLoadError
+from newsfuse.errors import InvalidInput, ModelLoadError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -339,7 +339,8 @@ def register(subparsers: Any) -> None:
 
 def _entry(entries: dict[str, ModelEntry], name: str) -> ModelEntry:
     if name not in entries:
-        raise FetchError(f"no model named {name!r} in the manifest; known: {', '.join(entries)}")
+        known = ", ".join(entries)
+        raise InvalidInput("NAME", f"no model named {name!r} in the manifest; known: {known}")
     return entries[name]
 
 
