@@ -51,12 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import EXAMPLES, RESULTS, machine_info, markdown_table, write_json  # noqa: E402
 from load import Server  # noqa: E402
+from newsfuse import wire  # noqa: E402
 from newsfuse.proto.v1 import summarizer_pb2 as pb  # noqa: E402
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc  # noqa: E402
-from newsfuse.server import convert  # noqa: E402
-from newsfuse.server.status import REQUEST_ID_KEY  # noqa: E402
 from newsfuse.settings import Settings  # noqa: E402
 from newsfuse.types import Document  # noqa: E402
+from newsfuse.wire import REQUEST_ID_KEY  # noqa: E402
 
 _LOGGER = logging.getLogger("bench.soak")
 
@@ -218,7 +218,7 @@ def call_once(
     address: str, name: str, documents: Sequence[Document], timeout: float = 300.0
 ) -> tuple[Outcome, pb.SummarizeResponse | None]:
     """One ``Summarize`` of ``documents``; its status, time and summary, then health."""
-    request = convert.request_to_proto(documents)
+    request = wire.request_to_proto(documents)
     options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
     with grpc.insecure_channel(address, options=options) as channel:
         stub = pb_grpc.SummarizerStub(channel)
@@ -292,7 +292,7 @@ async def drive(
             number = 0
             while time.monotonic() < until:
                 documents = mixed_cluster(rng, words, examples)
-                request = convert.request_to_proto(documents)
+                request = wire.request_to_proto(documents)
                 number += 1
                 request_id = f"soak-{seed}-{index}-{number}"
                 sent = time.monotonic()

@@ -1,25 +1,43 @@
-"""Command line: ``newsfuse summarize``, ``serve``, ``health`` and ``models``."""
+"""Command line: ``newsfuse summarize``, ``batch``, ``serve``, ``health`` and ``models``.
+
+A transport like the others: it reads files or JSON into ``ClusterRequest``, runs them
+through a ``SummarizerService`` (in process) or a ``Client`` (``--server``), prints the
+result, and exits with the code the error table gives each error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
 
 from newsfuse import __version__
-from newsfuse.errors import NewsfuseError
-from newsfuse.types import Document, SummaryOptions
+from newsfuse.api import ClusterRequest, ClusterResult
+from newsfuse.errors import (
+    ERROR_TABLE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    InvalidInput,
+    NewsfuseError,
+    error_spec,
+    exit_codes_help,
+)
+from newsfuse.settings import Settings
+from newsfuse.types import MODES, Document, SummaryOptions
 
 _LOGGER = logging.getLogger(__name__)
 
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
+EXIT_USAGE = ERROR_TABLE[InvalidInput].exit_code
+_DEFAULTS = Settings()
 
 
 def read_documents(paths: Sequence[str]) -> list[Document]:
@@ -28,24 +46,25 @@ def read_documents(paths: Sequence[str]) -> list[Document]:
     seen: set[str] = set()
     for path in paths:
         if path in seen:
-            raise CliError(f"{path}: given twice")
+            raise InvalidInput(path, "given twice")
         seen.add(path)
         try:
             # newline="" keeps \r\n as is, so offsets index the file's own characters.
             with open(path, encoding="utf-8", newline="") as handle:
                 text = handle.read()
         except FileNotFoundError:
-            raise CliError(f"{path}: no such file") from None
+            raise InvalidInput(path, "no such file") from None
         except IsADirectoryError:
-            raise CliError(f"{path}: is a directory, not a file") from None
+            raise InvalidInput(path, "is a directory, not a file") from None
         except PermissionError:
-            raise CliError(f"{path}: permission denied") from None
+            raise InvalidInput(path, "permission denied") from None
         except UnicodeDecodeError as exc:
-            raise CliError(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+            message = f"not UTF-8 text (invalid byte at offset {exc.start})"
+            raise InvalidInput(path, message) from None
         except OSError as exc:
-            raise CliError(f"{path}: cannot read ({exc.strerror or exc})") from None
+            raise InvalidInput(path, f"cannot read ({exc.strerror or exc})") from None
         if not text.strip():
-            raise CliError(f"{path}: empty file")
+            raise InvalidInput(path, "empty file")
         documents.append(Document(id=path, text=text))
     return documents
 
@@ -68,61 +87,301 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _summarize(args: argparse.Namespace) -> int:
-    from newsfuse.output import render_human, summary_to_dict
-    from newsfuse.settings import Settings
-
-    documents = read_documents(args.files)
-    quiet_model_loading()
-    settings = Settings.from_env(model=args.model, device=args.device, threads=args.threads)
-    options = SummaryOptions(
-        max_words=args.max_words if args.max_words is not None else settings.max_words,
-        max_sentences=args.max_sentences,
-        mode=args.mode,
+def _options(
+    args: argparse.Namespace, settings: Settings, base: SummaryOptions | None
+) -> SummaryOptions:
+    """The request's options with the flags given on the command line applied on top."""
+    flags = {
+        key: value
+        for key, value in (
+            ("max_words", args.max_words),
+            ("max_sentences", args.max_sentences),
+            ("mode", args.mode),
+        )
+        if value is not None
+    }
+    if base is None and not flags:
+        return SummaryOptions(max_words=settings.max_words)
+    base = base or SummaryOptions(max_words=settings.max_words)
+    return SummaryOptions(
+        max_words=flags.get("max_words", base.max_words),
+        max_sentences=flags.get("max_sentences", base.max_sentences),
+        mode=flags.get("mode", base.mode),
+        seen_ids=base.seen_ids,
+        seen_documents=base.seen_documents,
     )
-    if args.server:
-        from newsfuse.client import Client
 
-        with Client(args.server, token=settings.auth_token) as client:
-            summary = client.summarize(documents, options, timeout=args.timeout)
+
+def _summarize(args: argparse.Namespace) -> int:
+    from newsfuse.jsonform import parse_request
+    from newsfuse.output import render_human, summary_to_dict
+
+    settings = Settings.from_env(model=args.model, device=args.device, threads=args.threads)
+    if "-" in args.files:
+        if len(args.files) > 1:
+            raise InvalidInput("-", "reads one cluster's JSON from stdin: give no files with it")
+        parsed = parse_request(sys.stdin.buffer.read(), settings.max_words)
+        request = ClusterRequest(
+            parsed.documents, _options(args, settings, parsed.options), parsed.id
+        )
     else:
-        from newsfuse.pipeline import Pipeline
+        documents = read_documents(args.files)
+        request = ClusterRequest(tuple(documents), _options(args, settings, None))
+    if args.server:
+        with _client(args, settings) as client:
+            summary = client.summarize(
+                request.documents, request.options, timeout=args.timeout
+            )
+    else:
+        from newsfuse.service import SummarizerService
 
-        summary = Pipeline.load(settings).summarize(documents, options)
+        quiet_model_loading()
+        with SummarizerService(settings, warmup=False).load() as service:
+            summary = service.summarize(request)
     if args.json:
         json.dump(summary_to_dict(summary), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         print(render_human(summary))
-    return 0
+    return EXIT_OK
+
+
+def _client(args: argparse.Namespace, settings: Settings) -> Any:
+    from newsfuse.client import Client
+
+    return Client(
+        args.server,
+        token=settings.auth_token,
+        tls=args.tls,
+        root_certificates=args.tls_ca,
+        timeout=args.timeout,
+    )
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from newsfuse import batch
+
+    settings = Settings.from_env(model=args.model, device=args.device, threads=args.threads)
+    if batch.same_file(args.input, args.output):
+        raise InvalidInput(args.output, "is the input file: write the output elsewhere")
+    with ExitStack() as stack:
+        if args.input == "-":
+            source, total = sys.stdin.buffer, None
+        else:
+            try:
+                source = stack.enter_context(open(args.input, "rb"))  # noqa: SIM115
+            except OSError as exc:
+                raise InvalidInput(args.input, f"cannot read ({exc.strerror or exc})") from None
+            total = batch.count_clusters(Path(args.input))
+        out, done = batch.open_output(args.output, resume=args.resume, overwrite=args.overwrite)
+        if out is not sys.stdout:
+            stack.enter_context(out)
+        progress = batch.Progress(sys.stderr, enabled=batch.Progress.wanted(sys.stderr, args.quiet))
+        counts = batch.Counts(total=total)
+        run = batch.Batch(
+            batch.input_lines(source),
+            out,
+            default_max_words=settings.max_words,
+            done=done,
+            counts=counts,
+            on_progress=progress.update,
+        )
+        started = time.monotonic()
+        try:
+            if args.server:
+                client = stack.enter_context(_client(args, settings))
+
+                def backend(items: Iterable[ClusterRequest | ClusterResult]) -> Iterator[Any]:
+                    return client.stream(items, window=args.window, timeout=args.timeout)
+
+                run.run(backend)
+            else:
+
+                def local(items: Iterable[ClusterRequest | ClusterResult]) -> Iterator[Any]:
+                    from newsfuse.service import SummarizerService
+
+                    pending = iter(items)
+                    first = next(pending, None)
+                    if first is None:
+                        return  # nothing left to do (a finished run resumed): load nothing
+                    quiet_model_loading()
+                    service = stack.enter_context(SummarizerService(settings, warmup=False).load())
+                    yield from service.summarize_many(
+                        itertools.chain([first], pending), window=args.window
+                    )
+
+                run.run(local)
+        except (NewsfuseError, KeyboardInterrupt):
+            progress.finish(counts)
+            if args.output != "-" and not args.quiet:
+                print(
+                    f"newsfuse batch: stopped after {counts.done} clusters; the same command "
+                    "with --resume continues",
+                    file=sys.stderr,
+                )
+            raise
+        progress.finish(counts)
+    if not args.quiet:
+        print(
+            f"newsfuse batch: {counts.done - counts.failed} summarized, {counts.failed} failed, "
+            f"{counts.skipped} already done, in {time.monotonic() - started:.1f}s",
+            file=sys.stderr,
+        )
+    return EXIT_PARTIAL if counts.failed else EXIT_OK
+
+
+def add_server_options(parser: argparse.ArgumentParser, *, timeout: float) -> None:
+    """``--server`` and how to connect: TLS, deadline (the token: NEWSFUSE_AUTH_TOKEN)."""
+    parser.add_argument(
+        "--server",
+        metavar="HOST:PORT",
+        help="go through a newsfuse server instead of loading the models here (default: "
+        "in process); a bearer token is read from NEWSFUSE_AUTH_TOKEN",
+    )
+    add_tls_options(parser)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        metavar="SECONDS",
+        help=f"deadline of each server call, retries included (default {timeout:g})",
+    )
+
+
+def add_tls_options(parser: argparse.ArgumentParser) -> None:
+    """``--tls`` and ``--tls-ca``: the same for every command that talks to a server."""
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect with TLS, trusting the system's roots (default off)",
+    )
+    parser.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="connect with TLS, trusting this CA certificate (PEM) (default: none)",
+    )
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
+    parser.add_argument(
+        "--model",
+        metavar="DIR",
+        help="local seq2seq checkpoint (NEWSFUSE_MODEL; default: none, extractive only)",
+    )
+    parser.add_argument(
+        "--device", help=f"auto, cpu, cuda or cuda:N (NEWSFUSE_DEVICE; default {d.device})"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help=f"torch CPU threads, 0 for one per core (NEWSFUSE_THREADS; default {d.threads})",
+    )
+
+
+def _budget_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-words",
+        type=_positive_int,
+        help=f"word budget (default: the request's, else NEWSFUSE_MAX_WORDS, else "
+        f"{_DEFAULTS.max_words})",
+    )
+    parser.add_argument(
+        "--max-sentences",
+        type=_positive_int,
+        help="sentence budget (default: the request's, else none)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        type=str,
+        help="auto: the seq2seq model when one is configured, else extractive "
+        "(default: the request's, else auto)",
+    )
+
+
+_BATCH_DESCRIPTION = """\
+Summarize many clusters: JSON lines in, JSON lines out.
+
+Input (a file, or - for stdin): one cluster per line, in the JSON form of a request
+  {"id": "c1", "documents": [{"id": "a", "text": "...", "title": "...", "date": "2025-10-17"}],
+   "options": {"max_words": 150, "max_sentences": null, "mode": "auto"}}
+('id', 'documents' with 'id' and 'text' are required; the rest is optional.)
+
+Output (-o FILE, or stdout): one line per cluster, as clusters finish: the JSON of
+'summarize --json' with the cluster's "id" first; or, for a cluster that failed (malformed
+JSON, missing fields, limits...), {"id": ..., "line": N, "error": {"reason": ..., "message":
+..., "field": ..., "retryable": ...}}. One bad cluster never stops the run.
+
+--resume appends to FILE and skips every id already in it, so a run that was interrupted
+continues where it stopped and writes each id exactly once. A progress bar (clusters done,
+clusters/s, ETA) goes to stderr when it is a terminal.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``newsfuse`` command."""
     parser = argparse.ArgumentParser(
-        prog="newsfuse", description="Fused, cited summaries of clusters of news articles."
+        prog="newsfuse",
+        description="Fused, cited summaries of clusters of news articles.",
+        epilog=exit_codes_help(),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"newsfuse {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging, -vv debug (default off)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("summarize", help="summarize article files (locally or via a server)")
-    p.add_argument("files", nargs="+", metavar="FILE", help="UTF-8 text files, one article each")
-    p.add_argument("--max-words", type=_positive_int, help="word budget (default 150)")
-    p.add_argument("--max-sentences", type=_positive_int, help="sentence budget (default none)")
-    p.add_argument(
-        "--mode",
-        choices=("auto", "extractive", "abstractive"),
-        default="auto",
-        help="auto: the seq2seq model when one is configured, else extractive",
+    p = sub.add_parser(
+        "summarize",
+        help="summarize one cluster: article files, or its JSON on stdin (-)",
+        description="Summarize one cluster of articles: FILE... (one article per UTF-8 file, "
+        "its path as its id) or - (the cluster's JSON on stdin, as one line of 'newsfuse "
+        "batch'). In process, or through a server with --server.",
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("--model", metavar="DIR", help="local seq2seq checkpoint (NEWSFUSE_MODEL)")
-    p.add_argument("--device", help="auto, cpu, cuda or cuda:N (NEWSFUSE_DEVICE)")
-    p.add_argument("--threads", type=int, help="torch CPU threads (NEWSFUSE_THREADS)")
-    p.add_argument("--server", metavar="HOST:PORT", help="summarize through a newsfuse server")
-    p.add_argument("--timeout", type=float, default=120.0, help="server call deadline, seconds")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="UTF-8 text files, one article each; or -"
+    )
+    _budget_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text (default off)")
+    _model_options(p)
+    add_server_options(p, timeout=120.0)
     p.set_defaults(func=_summarize)
+
+    p = sub.add_parser(
+        "batch",
+        help="summarize many clusters: JSON lines in, JSON lines out",
+        description=_BATCH_DESCRIPTION,
+    )
+    p.add_argument("input", metavar="INPUT", help="JSONL file of clusters, or - for stdin")
+    p.add_argument(
+        "-o", "--output", default="-", metavar="FILE", help="JSONL output file (default - : stdout)"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="append to FILE, skipping the ids it already holds (default: off)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing FILE (default: refuse, so no earlier run is lost)",
+    )
+    window = 2 * _DEFAULTS.max_batch_size
+    p.add_argument(
+        "--window",
+        type=_positive_int,
+        default=window,
+        metavar="N",
+        help=f"clusters in flight at once, whose model work is batched (default {window})",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bar or summary line (default off)"
+    )
+    _model_options(p)
+    add_server_options(p, timeout=600.0)
+    p.set_defaults(func=_batch)
 
     for module in ("newsfuse.server.cli", "newsfuse.model_store"):
         try:
@@ -132,7 +391,33 @@ def build_parser() -> argparse.ArgumentParser:
             _LOGGER.debug("subcommands of %s unavailable: %s", module, exc)
             continue
         register(sub)
+    for command in _subparsers(parser):
+        if command.epilog is None:  # serve and health have their own
+            command.epilog = exit_codes_help()
+        command.formatter_class = HelpFormatter
     return parser
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Keeps the line breaks of descriptions and epilogs; wraps only lines that are too long."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        lines = []
+        for line in text.splitlines():
+            wrapped = textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent)
+            lines.extend(wrapped or [""])
+        return "\n".join(lines)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield child
+                yield from _subparsers(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,20 +431,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
+    except NewsfuseError as exc:
         print(f"newsfuse: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (NewsfuseError, ValueError) as exc:
+        return error_spec(exc).exit_code
+    except ValueError as exc:  # settings that cannot work (Settings.validate): a usage error
         print(f"newsfuse: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``newsfuse ... | head``): not an error worth a traceback.
         # Point stdout at /dev/null so the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
 
 
 if __name__ == "__main__":
     sys.exit(main())
+

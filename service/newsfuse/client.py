@@ -4,20 +4,29 @@
         summary = client.summarize(documents, SummaryOptions(max_words=100), timeout=30)
 
 Both return the same ``newsfuse.types.Summary`` a local ``Pipeline`` returns and raise the
-same typed errors the server raised (``InvalidInput`` with its ``field``, ``LimitExceeded``,
-``Overloaded``, ``Unavailable``, ``DeadlineExceeded``, ``Cancelled``; anything else is a
-``ServerError``). Calls that fail with ``UNAVAILABLE`` (server starting, restarting or
-draining) are retried with exponential backoff within the call's deadline.
+same typed errors the server raised, by the error table (``InvalidInput`` with its ``field``,
+``LimitExceeded``, ``Overloaded``, ``Unavailable``, ``DeadlineExceeded``, ``Cancelled``,
+``Unauthenticated``; anything else is a ``ServerError``, an ``Internal``). Calls that fail
+with ``Unavailable`` (server starting, restarting or draining) are retried with exponential
+backoff within the call's deadline. ``Client.stream`` summarizes an unbounded iterable of
+clusters through ``SummarizeBatch`` calls, a bounded window of clusters in flight.
+
+The client depends on the generated proto code, ``newsfuse.wire`` and the core types only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
+import queue
 import random
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,38 +34,39 @@ from typing import Any
 import grpc
 import grpc.aio
 
-from newsfuse.errors import (
-    Cancelled,
-    DeadlineExceeded,
-    InvalidInput,
-    LimitExceeded,
-    NewsfuseError,
-    Overloaded,
-    Unavailable,
-)
+from newsfuse.api import ClusterRequest, ClusterResult, ServiceInfo
+from newsfuse.errors import Internal, LimitExceeded, NewsfuseError, Unavailable
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
-from newsfuse.server.convert import (
-    ServerInfo,
+from newsfuse.types import Document, Summary, SummaryOptions
+from newsfuse.wire import (
+    REQUEST_ID_KEY,
+    ServerError,
+    cluster_to_proto,
+    error_of_rpc,
     info_from_proto,
     request_to_proto,
+    result_from_proto,
     summary_from_proto,
 )
-from newsfuse.server.status import ERROR_KEY, FIELD_KEY, REQUEST_ID_KEY
-from newsfuse.types import Document, Summary, SummaryOptions
 
-__all__ = ["AsyncClient", "BatchResult", "Client", "RetryPolicy", "ServerError", "ServerInfo"]
+__all__ = [
+    "AsyncClient",
+    "BatchResult",
+    "Client",
+    "ClusterRequest",
+    "ClusterResult",
+    "RetryPolicy",
+    "ServerError",
+    "ServerInfo",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
-
-class ServerError(NewsfuseError):
-    """A call failed with a status no more specific error describes (INTERNAL, ...)."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
-        self.message = message
+ServerInfo = ServiceInfo
+"""What ``info()`` returns (the core's ``ServiceInfo``)."""
+BatchResult = ClusterResult
+"""What ``summarize_many`` yields (the core's ``ClusterResult``; ``id`` is the cluster id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,48 +84,45 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
 
+error_from_rpc = error_of_rpc
+"""The typed error of a failed call (works for blocking and asyncio calls)."""
+
+
 @dataclass(frozen=True, slots=True)
-class BatchResult:
-    """One cluster of ``summarize_many``: its summary or the error it failed with."""
+class _Pending:
+    """A cluster of ``Client.stream`` on its way: its position, id and message."""
 
     index: int
-    cluster_id: str
-    summary: Summary | None = None
-    error: NewsfuseError | None = None
+    id: str
+    message: pb.SummarizeRequest
 
 
-_ERRORS: dict[grpc.StatusCode, type[NewsfuseError]] = {
-    grpc.StatusCode.RESOURCE_EXHAUSTED: Overloaded,
-    grpc.StatusCode.UNAVAILABLE: Unavailable,
-    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
-    grpc.StatusCode.CANCELLED: Cancelled,
-}
-_CODES = {code.value[0]: code for code in grpc.StatusCode}
+class _ActiveCalls:
+    """The streaming calls of one ``Client.stream``, cancelled together when it ends."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: set[Any] = set()
+        self.cancelled = False
 
-def _typed_error(code: grpc.StatusCode, message: str, field: str, kind: str) -> NewsfuseError:
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
-        field = field or message.split(":", 1)[0]
-        message = message.removeprefix(f"{field}: ")
-        return (LimitExceeded if kind == "LimitExceeded" else InvalidInput)(field, message)
-    error = _ERRORS.get(code)
-    return error(message) if error is not None else ServerError(code, message)
+    @contextlib.contextmanager
+    def active(self, call: Any) -> Iterator[None]:
+        with self._lock:
+            if self.cancelled:
+                call.cancel()
+            self._calls.add(call)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._calls.discard(call)
 
-
-def error_from_rpc(exc: grpc.RpcError) -> NewsfuseError:
-    """The typed error of a failed call (works for blocking and asyncio calls)."""
-    trailing = {k: v for k, v in (exc.trailing_metadata() or ()) if isinstance(v, str)}
-    return _typed_error(
-        exc.code(), exc.details() or "", trailing.get(FIELD_KEY, ""), trailing.get(ERROR_KEY, "")
-    )
-
-
-def _result_from_proto(msg: pb.SummarizeBatchResult) -> BatchResult:
-    if msg.WhichOneof("result") == "error":
-        code = _CODES.get(msg.error.code, grpc.StatusCode.UNKNOWN)
-        error = _typed_error(code, msg.error.message, msg.error.field, "")
-        return BatchResult(msg.index, msg.cluster_id, error=error)
-    return BatchResult(msg.index, msg.cluster_id, summary=summary_from_proto(msg.response))
+    def cancel_all(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            calls, self._calls = self._calls, set()
+        for call in calls:
+            call.cancel()
 
 
 def _batch_request(
@@ -152,6 +159,7 @@ class _Base:
         """
         self.address = address
         self.timeout = timeout
+        self._max_message = max_message_mb * 1024 * 1024
         self.retry = retry
         self._token = token
         options = [
@@ -183,9 +191,9 @@ class _Base:
     def _deadline(self, timeout: float | None) -> float:
         return time.monotonic() + (self.timeout if timeout is None else timeout)
 
-    def _next_delay(self, exc: grpc.RpcError, attempt: int, deadline: float) -> float | None:
+    def _next_delay(self, error: NewsfuseError, attempt: int, deadline: float) -> float | None:
         """Seconds to wait before retrying, or None when the error is final."""
-        if exc.code() != grpc.StatusCode.UNAVAILABLE or attempt >= self.retry.attempts:
+        if type(error) is not Unavailable or attempt >= self.retry.attempts:
             return None
         delay = self.retry.backoff(attempt)
         if time.monotonic() + delay >= deadline:
@@ -220,9 +228,10 @@ class Client(_Base):
                     request, timeout=max(0.0, deadline - time.monotonic()), metadata=metadata
                 )
             except grpc.RpcError as exc:
-                delay = self._next_delay(exc, attempt, deadline)
+                error = error_of_rpc(exc)
+                delay = self._next_delay(error, attempt, deadline)
                 if delay is None:
-                    raise error_from_rpc(exc) from None
+                    raise error from None
             time.sleep(delay)
 
     def summarize(
@@ -259,14 +268,156 @@ class Client(_Base):
                 )
                 for msg in stream:
                     received += 1
-                    yield _result_from_proto(msg)
+                    yield result_from_proto(msg)
                 return
             except grpc.RpcError as exc:
                 # Only a stream that delivered nothing can be repeated without duplicates.
-                delay = None if received else self._next_delay(exc, attempt, deadline)
+                error = error_of_rpc(exc)
+                delay = None if received else self._next_delay(error, attempt, deadline)
                 if delay is None:
-                    raise error_from_rpc(exc) from None
+                    raise error from None
             time.sleep(delay)
+
+    def stream(
+        self,
+        requests: Iterable[ClusterRequest | ClusterResult],
+        *,
+        window: int = 32,
+        group: int | None = None,
+        timeout: float | None = None,
+        request_id: str | None = None,
+    ) -> Iterator[ClusterResult]:
+        """Summarize an iterable of clusters, yielding each result as it finishes.
+
+        Clusters go out in ``SummarizeBatch`` calls of ``group`` clusters (default
+        ``window // 4``; fewer when the message would pass half the channel's limit) with
+        at most ``window`` clusters in flight, so ``requests`` may be lazy and unbounded.
+        A result's ``index`` is the position in ``requests``; a cluster's own failure is
+        its result's ``error`` (an item that already is a ``ClusterResult`` is passed on).
+        A call that fails with ``Unavailable`` is sent again for the clusters it has not
+        answered yet (backoff as for any call); any other failure of a call, or one still
+        failing after the retries, is raised and ends the iteration.
+        ``timeout`` is the deadline of each call (default: the client's).
+        """
+        window = max(1, window)
+        group = max(1, min(window, group or window // 4))
+        results: queue.Queue[ClusterResult | BaseException | None] = queue.Queue()
+        calls = _ActiveCalls()
+        request_id = request_id or uuid.uuid4().hex[:16]
+        todo = enumerate(requests)
+        in_flight = sent = 0
+        with ThreadPoolExecutor(-(-window // group), thread_name_prefix="stream") as pool:
+            try:
+                while True:
+                    while in_flight < window:
+                        batch, ready = self._next_group(
+                            todo, min(group, window - in_flight), results
+                        )
+                        in_flight += ready
+                        if not batch:
+                            if ready:
+                                continue
+                            break
+                        in_flight += len(batch)
+                        sent += 1
+                        label = f"{request_id}-{sent}"
+                        pool.submit(self._run_group, batch, results, calls, timeout, label)
+                    if in_flight == 0:
+                        return
+                    item = results.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    if item is not None:
+                        in_flight -= 1
+                        yield item
+            finally:
+                calls.cancel_all()
+
+    def _next_group(
+        self,
+        todo: Iterator[tuple[int, ClusterRequest | ClusterResult]],
+        most: int,
+        results: queue.Queue[ClusterResult | BaseException | None],
+    ) -> tuple[list[_Pending], int]:
+        """Up to ``most`` clusters for one call, and how many ready results went straight out."""
+        batch: list[_Pending] = []
+        ready = size = 0
+        for index, request in todo:
+            if isinstance(request, ClusterResult):  # failed before it got here: pass it on
+                results.put(dataclasses.replace(request, index=index))
+                ready += 1
+                if ready >= most:
+                    break
+                continue
+            msg = cluster_to_proto(request)
+            batch.append(_Pending(index, request.id, msg))
+            size += msg.ByteSize()
+            if len(batch) + ready >= most or size >= self._max_message // 2:
+                break
+        return batch, ready
+
+    def _run_group(
+        self,
+        batch: list[_Pending],
+        results: queue.Queue[ClusterResult | BaseException | None],
+        calls: _ActiveCalls,
+        timeout: float | None,
+        request_id: str,
+    ) -> None:
+        """One group's ``SummarizeBatch`` calls; every outcome goes to ``results``."""
+        try:
+            self._send_group(batch, results, calls, timeout, request_id)
+        except BaseException as exc:  # noqa: BLE001 - the consumer raises it
+            results.put(exc)
+        finally:
+            results.put(None)  # wakes the consumer up to send more
+
+    def _send_group(
+        self,
+        batch: list[_Pending],
+        results: queue.Queue[ClusterResult | BaseException | None],
+        calls: _ActiveCalls,
+        timeout: float | None,
+        request_id: str,
+    ) -> None:
+        remaining = {pending.index: pending for pending in batch}
+        attempt = 0
+        while remaining and not calls.cancelled:
+            attempt += 1
+            order = list(remaining)
+            message = pb.SummarizeBatchRequest(requests=[remaining[i].message for i in order])
+            deadline = self._deadline(timeout)
+            try:
+                replies = self._stub.SummarizeBatch(
+                    message,
+                    timeout=deadline - time.monotonic(),
+                    metadata=self._metadata(request_id),
+                )
+                with calls.active(replies):
+                    for reply in replies:
+                        pending = remaining.pop(order[reply.index])
+                        result = result_from_proto(reply)
+                        results.put(
+                            dataclasses.replace(result, index=pending.index, id=pending.id)
+                        )
+                if remaining:
+                    raise Internal(f"the server left {len(remaining)} clusters unanswered")
+            except grpc.RpcError as exc:
+                error = error_of_rpc(exc)
+                if isinstance(error, LimitExceeded) and error.field == "request":
+                    # The message is over the server's limit: each cluster alone, and one
+                    # still over it is that cluster's own error.
+                    if len(remaining) == 1:
+                        (pending,) = remaining.values()
+                        results.put(ClusterResult(pending.index, pending.id, error=error))
+                        return
+                    for pending in remaining.values():
+                        self._send_group([pending], results, calls, timeout, request_id)
+                    return
+                delay = self._next_delay(error, attempt, deadline)
+                if delay is None:
+                    raise error from None
+                time.sleep(delay)
 
     def info(self, *, timeout: float | None = 10.0) -> ServerInfo:
         """Version, models and limits of the server."""
@@ -308,9 +459,10 @@ class AsyncClient(_Base):
                     request, timeout=max(0.0, deadline - time.monotonic()), metadata=metadata
                 )
             except grpc.RpcError as exc:
-                delay = self._next_delay(exc, attempt, deadline)
+                error = error_of_rpc(exc)
+                delay = self._next_delay(error, attempt, deadline)
                 if delay is None:
-                    raise error_from_rpc(exc) from None
+                    raise error from None
             await asyncio.sleep(delay)
 
     async def summarize(
@@ -348,12 +500,13 @@ class AsyncClient(_Base):
                 )
                 async for msg in stream:
                     received += 1
-                    yield _result_from_proto(msg)
+                    yield result_from_proto(msg)
                 return
             except grpc.RpcError as exc:
-                delay = None if received else self._next_delay(exc, attempt, deadline)
+                error = error_of_rpc(exc)
+                delay = None if received else self._next_delay(error, attempt, deadline)
                 if delay is None:
-                    raise error_from_rpc(exc) from None
+                    raise error from None
             await asyncio.sleep(delay)
 
     async def info(self, *, timeout: float | None = 10.0) -> ServerInfo:

@@ -67,6 +67,7 @@ class TransformerEmbedder:
         batch_size: int = 64,
         max_length: int = 128,
         dtype: str = "auto",
+        pad_multiple: int = 8,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -86,6 +87,7 @@ class TransformerEmbedder:
         )
         self.batch_size = batch_size
         self.max_length = max_length
+        self.pad_multiple = pad_multiple
         self.name = path.name
         self.dim = int(self._model.config.hidden_size)
         _LOGGER.info(
@@ -100,25 +102,35 @@ class TransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         torch = self._torch
-        # Sorting by length keeps padding (wasted compute) small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # Each text is padded to its token count rounded up to ``pad_multiple`` and batched
+        # only with texts padded to the same length. The model computes every row on its
+        # own, so a text's vector is then bitwise the same whatever it is batched with: a
+        # cluster gets the same summary alone, in a batch run or on a busy server (with
+        # padding to the longest text of a batch it did not). Little padding, few shapes.
+        encoded = self._tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        fields = list(encoded.keys())
+        buckets: dict[int, list[int]] = {}
+        for i, ids in enumerate(encoded["input_ids"]):
+            padded = -(-len(ids) // self.pad_multiple) * self.pad_multiple
+            buckets.setdefault(min(padded, self.max_length), []).append(i)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for lo in range(0, len(order), self.batch_size):
-                idx = order[lo : lo + self.batch_size]
-                batch = self._tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(self.device)
-                # Pool and normalise in fp32 whatever precision the model ran in.
-                hidden = self._model(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[idx] = pooled.float().cpu().numpy()
+            for length in sorted(buckets):
+                rows = buckets[length]
+                for lo in range(0, len(rows), self.batch_size):
+                    idx = rows[lo : lo + self.batch_size]
+                    batch = self._tokenizer.pad(
+                        [{k: encoded[k][i] for k in fields} for i in idx],
+                        padding="max_length",
+                        max_length=length,
+                        return_tensors="pt",
+                    ).to(self.device)
+                    # Pool and normalise in fp32 whatever precision the model ran in.
+                    hidden = self._model(**batch).last_hidden_state.float()
+                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                    out[idx] = pooled.float().cpu().numpy()
         return out
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsfuse.errors import NewsfuseError
+from newsfuse.errors import InvalidInput, ModelLoadError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ _HUB_HINT = (
 )
 
 
-class FetchError(NewsfuseError):
+class FetchError(ModelLoadError):
     """A checkpoint could not be downloaded or did not match its expected hashes."""
 
 
@@ -318,24 +318,29 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("fetch", help="download a checkpoint into models/NAME and verify it")
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--dest", type=Path, metavar="DIR", help="target directory (models/NAME)")
+    p.add_argument(
+        "--dest", type=Path, metavar="DIR", help="target directory (default models/NAME)"
+    )
     p.add_argument(
         "--record",
         action="store_true",
-        help="write the commit and the files' SHA-256 into the manifest",
+        help="write the commit and the files' SHA-256 into the manifest (default off)",
     )
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("verify", help="check a checkpoint directory (and its recorded hashes)")
     p.add_argument("directory", type=Path, metavar="DIR")
     p.add_argument("--name", help="manifest entry to check against (default: the DIR's name)")
-    p.add_argument("--load", action="store_true", help="also load it and generate a few tokens")
+    p.add_argument(
+        "--load", action="store_true", help="also load it and generate a few tokens (default off)"
+    )
     p.set_defaults(func=_cmd_verify)
 
 
 def _entry(entries: dict[str, ModelEntry], name: str) -> ModelEntry:
     if name not in entries:
-        raise FetchError(f"no model named {name!r} in the manifest; known: {', '.join(entries)}")
+        known = ", ".join(entries)
+        raise InvalidInput("NAME", f"no model named {name!r} in the manifest; known: {known}")
     return entries[name]
 
 

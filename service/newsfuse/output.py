@@ -1,10 +1,27 @@
-"""Rendering a ``Summary``: the JSON contract and the human-readable text."""
+"""Rendering a ``Summary``: the JSON contract (both ways) and the human-readable text.
+
+``summary_to_dict`` is the one JSON form of a summary: ``summarize --json``, every line of
+``newsfuse batch`` and the HTTP API write it; ``summary_from_dict`` reads it back.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from newsfuse.types import Conflict, SourceSpan, Summary, SummarySentence
+from newsfuse.errors import InvalidInput
+from newsfuse.types import (
+    Citation,
+    Conflict,
+    ConflictValue,
+    DateMention,
+    DocumentInfo,
+    DuplicateSpan,
+    SourceSpan,
+    Stats,
+    Summary,
+    SummarySentence,
+)
 
 
 def _markers(sentence: SummarySentence, numbers: dict[str, int]) -> str:
@@ -122,6 +139,89 @@ def conflict_to_dict(conflict: Conflict) -> dict[str, Any]:
             for v in conflict.values
         ],
     }
+
+
+_STATS = ("model", "documents", "sentences_in", "sentences_after_dedup", "seconds")
+_OPTIONAL_STATS = (
+    "duplicate_documents",
+    "generated_sentences",
+    "unsupported_dropped",
+    "input_tokens",
+    "input_tokens_raw",
+)
+
+
+def summary_from_dict(data: dict[str, Any]) -> Summary:
+    """The ``Summary`` of its JSON form (``summary_to_dict``); ``summary`` text is derived.
+
+    Raises ``InvalidInput`` (field ``summary``) when ``data`` is not in that form.
+    """
+    try:
+        return _summary_from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput(
+            "summary", f"not a summary in the newsfuse JSON form ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _summary_from_dict(data: dict[str, Any]) -> Summary:
+    sentences = tuple(
+        SummarySentence(
+            text=s["text"],
+            citations=tuple(
+                Citation(c["document"], c["sentence"], c["start"], c["end"], c["score"])
+                for c in s["citations"]
+            ),
+            generated=bool(s.get("generated", False)),
+            conflicts=tuple(_conflict_from_dict(c) for c in s.get("conflicts", ())),
+            dates=tuple(
+                DateMention(m["text"], m["start"], m["end"], dt.date.fromisoformat(m["date"]))
+                for m in s.get("dates", ())
+            ),
+        )
+        for s in data["sentences"]
+    )
+    documents = tuple(
+        DocumentInfo(
+            id=d["id"],
+            title=d.get("title"),
+            date=dt.date.fromisoformat(d["date"]) if d.get("date") else None,
+            duplicate_of=d.get("duplicate_of"),
+            date_inferred=bool(d.get("date_inferred", False)),
+            seen=bool(d.get("seen", False)),
+        )
+        for d in data["documents"]
+    )
+    duplicates = tuple(
+        tuple(DuplicateSpan(m["document"], m["start"], m["end"]) for m in group)
+        for group in data.get("duplicates", ())
+    )
+    raw = dict(data["stats"])
+    stats = Stats(
+        **{key: raw.pop(key) for key in _STATS},
+        **{key: raw.pop(key) for key in _OPTIONAL_STATS if key in raw},
+        extra=raw,
+    )
+    conflicts = tuple(_conflict_from_dict(c) for c in data.get("conflicts", ()))
+    return Summary(sentences, documents, duplicates, stats, conflicts=conflicts)
+
+
+def _conflict_from_dict(data: dict[str, Any]) -> Conflict:
+    return Conflict(
+        kind=data["kind"],
+        claim=data["claim"],
+        values=tuple(
+            ConflictValue(
+                value=v["value"],
+                normalized=v["normalized"],
+                sources=tuple(
+                    SourceSpan(s["document"], s["sentence"], s["start"], s["end"])
+                    for s in v["sources"]
+                ),
+            )
+            for v in data["values"]
+        ),
+    )
 
 
 def render_human(summary: Summary) -> str:

@@ -26,6 +26,7 @@ from newsfuse.rank import rank, select
 from newsfuse.settings import Settings
 from newsfuse.support import NliBackend, SupportScorer
 from newsfuse.types import (
+    MODES,
     Document,
     DocumentInfo,
     DuplicateSpan,
@@ -35,8 +36,6 @@ from newsfuse.types import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-_MODES = ("auto", "extractive", "abstractive")
 
 _WARMUP_DOCUMENTS = (
     Document(
@@ -134,8 +133,8 @@ class Pipeline:
             raise InvalidInput("options.max_words", "must be at least 1")
         if options.max_sentences is not None and options.max_sentences < 1:
             raise InvalidInput("options.max_sentences", "must be at least 1")
-        if options.mode not in _MODES:
-            raise InvalidInput("options.mode", f"must be one of {', '.join(_MODES)}")
+        if options.mode not in MODES:
+            raise InvalidInput("options.mode", f"must be one of {', '.join(MODES)}")
         if options.mode == "abstractive" and self.model_fuser is None:
             raise InvalidInput(
                 "options.mode", "abstractive fusion needs a seq2seq model; none is loaded"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Mode = Literal["auto", "extractive", "abstractive"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+"""Every summary mode, in the order help texts list them (the one list: CLI, wire, info)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from grpc_support import wait_for
+from newsfuse.batching import BatchingEmbedder, Call, MicroBatcher, call_scope
 from newsfuse.embed import HashingEmbedder
 from newsfuse.errors import Cancelled, DeadlineExceeded, Overloaded, Unavailable
-from newsfuse.server.batcher import BatchingEmbedder, Call, MicroBatcher, call_scope
 
 
 class Model:

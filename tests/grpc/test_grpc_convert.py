@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from newsfuse import wire
 from newsfuse.errors import InvalidInput
 from newsfuse.proto.v1 import summarizer_pb2 as pb
-from newsfuse.server import convert
 from newsfuse.types import (
     Citation,
     Conflict,
@@ -37,24 +37,24 @@ def test_request_round_trip() -> None:
         seen_documents=(Document("old", "Earlier text.", date=dt.date(2025, 10, 1)),),
     )
     msg = pb.SummarizeRequest.FromString(
-        convert.request_to_proto(documents, options).SerializeToString()
+        wire.request_to_proto(documents, options).SerializeToString()
     )
-    back, back_options = convert.request_from_proto(msg, default_max_words=150)
+    back, back_options = wire.request_from_proto(msg, default_max_words=150)
     assert back == documents
     assert back_options == options
 
 
 def test_unset_options_take_server_defaults_and_zero_means_no_limit() -> None:
-    msg = convert.request_to_proto([Document("a", "x")])
-    assert convert.request_from_proto(msg, 99)[1] == SummaryOptions(99, None, "auto")
-    unlimited = convert.request_to_proto([Document("a", "x")], SummaryOptions(None, None))
-    assert convert.request_from_proto(unlimited, 99)[1] == SummaryOptions(None, None, "auto")
+    msg = wire.request_to_proto([Document("a", "x")])
+    assert wire.request_from_proto(msg, 99)[1] == SummaryOptions(99, None, "auto")
+    unlimited = wire.request_to_proto([Document("a", "x")], SummaryOptions(None, None))
+    assert wire.request_from_proto(unlimited, 99)[1] == SummaryOptions(None, None, "auto")
 
 
 def test_unknown_mode_names_the_field() -> None:
     msg = pb.SummarizeRequest(options=pb.SummaryOptions(mode=42))
     with pytest.raises(InvalidInput) as error:
-        convert.request_from_proto(msg, 150)
+        wire.request_from_proto(msg, 150)
     assert error.value.field == "options.mode"
 
 
@@ -100,5 +100,5 @@ def test_summary_round_trip() -> None:
             extra={"batch": 3, "ratio": 0.5, "note": "x"},
         ),
     )
-    wire = convert.summary_to_proto(summary).SerializeToString()
-    assert convert.summary_from_proto(pb.SummarizeResponse.FromString(wire)) == summary
+    encoded = wire.summary_to_proto(summary).SerializeToString()
+    assert wire.summary_from_proto(pb.SummarizeResponse.FromString(encoded)) == summary

@@ -16,12 +16,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_support import ROOT, channel_to, marked_request, running_server, wait_for
+from newsfuse import wire
 from newsfuse.client import Client
 from newsfuse.embed import Embedder
 from newsfuse.pipeline import Pipeline
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
-from newsfuse.server import convert
 from newsfuse.server.app import NewsfuseServer
 from newsfuse.settings import Settings
 from newsfuse.types import Document
@@ -150,12 +150,12 @@ def test_serve_process_end_to_end_and_sigterm_with_a_call_in_flight(
         stub.Summarize(pb.SummarizeRequest(), timeout=30)
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as late:
-        stub.Summarize(convert.request_to_proto(corpus), timeout=0.001)
+        stub.Summarize(wire.request_to_proto(corpus), timeout=0.001)
     assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert "newsfuse_requests_total" in proc.metrics()
 
     # A call in flight when SIGTERM arrives completes; then the process exits 0.
-    in_flight = stub.Summarize.future(convert.request_to_proto(corpus), timeout=300)
+    in_flight = stub.Summarize.future(wire.request_to_proto(corpus), timeout=300)
     wait_for(lambda: "newsfuse_inflight_requests 1.0" in proc.metrics(), 60)
     proc.process.send_signal(signal.SIGTERM)
     response = in_flight.result()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from grpc_support import ROOT, channel_to, running_server
+from newsfuse import wire
 from newsfuse.embed import HashingEmbedder
 from newsfuse.fuse.seq2seq import load_fuser
 from newsfuse.pipeline import Pipeline
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
-from newsfuse.server import convert
 from newsfuse.server.app import NewsfuseServer
 from newsfuse.settings import Settings
 from newsfuse.support import SupportScorer
@@ -59,7 +59,7 @@ def test_concurrent_abstractive_calls_are_cited(
 ) -> None:
     stub = pb_grpc.SummarizerStub(channel_to(abstractive_server))
     texts = {d.id: d.text for d in corpus}
-    request = convert.request_to_proto(corpus, SummaryOptions(max_words=40, mode="abstractive"))
+    request = wire.request_to_proto(corpus, SummaryOptions(max_words=40, mode="abstractive"))
     with ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(lambda _: stub.Summarize(request, timeout=120), range(4)))
     for reply in replies:

@@ -16,11 +16,11 @@ from grpc_support import (
     scrape,
     wait_for,
 )
+from newsfuse import wire
 from newsfuse.client import Client
 from newsfuse.errors import InvalidInput, LimitExceeded
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
-from newsfuse.server import convert
 from newsfuse.server.app import NewsfuseServer
 from newsfuse.types import Document
 
@@ -42,7 +42,7 @@ def assert_cited_spans_valid(response: pb.SummarizeResponse, documents: list[Doc
 
 def test_summarize_example_corpus(stub: pb_grpc.SummarizerStub, corpus: list[Document]) -> None:
     response, call = stub.Summarize.with_call(
-        convert.request_to_proto(corpus),
+        wire.request_to_proto(corpus),
         timeout=60,
         metadata=(("x-request-id", "happy-path-1"),),
     )
@@ -135,7 +135,7 @@ def test_request_over_the_receive_limit_is_refused() -> None:
 
 def test_one_millisecond_deadline(stub: pb_grpc.SummarizerStub, corpus: list[Document]) -> None:
     with pytest.raises(grpc.RpcError) as error:
-        stub.Summarize(convert.request_to_proto(corpus), timeout=0.001)
+        stub.Summarize(wire.request_to_proto(corpus), timeout=0.001)
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
@@ -251,9 +251,9 @@ def test_batch_streams_each_cluster_with_its_own_status(
 ) -> None:
     request = pb.SummarizeBatchRequest(
         requests=[
-            convert.request_to_proto(corpus, cluster_id="full"),
+            wire.request_to_proto(corpus, cluster_id="full"),
             pb.SummarizeRequest(cluster_id="empty"),
-            convert.request_to_proto(corpus[:2], cluster_id="two"),
+            wire.request_to_proto(corpus[:2], cluster_id="two"),
         ]
     )
     results = {r.cluster_id: r for r in stub.SummarizeBatch(request, timeout=60)}

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from newsfuse.errors import ModelLoadError
+from newsfuse.errors import ERROR_TABLE, ModelLoadError
 from newsfuse.modeling import DOC_SEP, inspect_checkpoint, load_model
 
 
@@ -119,7 +119,7 @@ def test_cli_reports_a_bad_model_directory(tmp_path, capsys):
     article.write_text("The council approved the budget on Monday.", encoding="utf-8")
     code = main(["summarize", "--model", str(tmp_path / "missing"), str(article)])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == ERROR_TABLE[ModelLoadError].exit_code  # 4: a model directory problem
     assert str(tmp_path / "missing") in err and "does not exist" in err
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from newsfuse import model_store
 from newsfuse.cli import main
+from newsfuse.errors import ERROR_TABLE, ModelLoadError
 from newsfuse.model_store import FetchError, fetch, git_blob_sha1, load_manifest, sha256_file
 from newsfuse.modeling import FAMILIES
 
@@ -42,7 +43,7 @@ def test_fetch_offline_fails_with_a_clear_message(tmp_path, monkeypatch, capsys)
     argv = ["models", "--manifest", str(REPO_MANIFEST), "fetch", "distilbart-cnn-12-6"]
     code = main([*argv, "--dest", str(dest)])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == ERROR_TABLE[ModelLoadError].exit_code
     assert "cannot reach the Hugging Face Hub for sshleifer/distilbart-cnn-12-6" in err
     assert "on a machine that has it" in err and str(dest) in err
     assert not dest.exists()
@@ -176,7 +177,8 @@ def test_verify_loads_and_generates(checkpoints, manifest, capsys, monkeypatch):
 
 
 def test_verify_refuses_a_decoder_only_model(checkpoints, manifest, capsys):
-    assert main(["models", "--manifest", str(manifest), "verify", str(checkpoints["gpt2"])]) == 2
+    code = main(["models", "--manifest", str(manifest), "verify", str(checkpoints["gpt2"])])
+    assert code == ERROR_TABLE[ModelLoadError].exit_code
     assert "not an encoder-decoder" in capsys.readouterr().err
 
 

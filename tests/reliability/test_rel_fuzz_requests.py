@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
 from newsfuse.server.app import NewsfuseServer
-from newsfuse.server.status import FIELD_KEY
+from newsfuse.wire import FIELD_KEY
 
 LIMITS = {
     "max_documents": 4,

@@ -157,3 +157,33 @@ def test_console_script_end_to_end(example_paths, tmp_path):
     data = json.loads(result.stdout)
     assert data["sentences"] and data["stats"]["documents"] == 5
     assert "Traceback" not in result.stderr
+
+
+def _commands(parser, path=()):
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _commands(child, (*path, name))
+
+
+def test_every_help_shows_every_default_and_the_exit_codes() -> None:
+    """``--help`` of every subcommand: each option's default, then the exit codes."""
+    parser = cli.build_parser()
+    seen = set()
+    for path, command in _commands(parser):
+        seen.add(path)
+        text = command.format_help()
+        assert "exit codes:" in text, path
+        for action in command._actions:
+            if not action.option_strings or action.help == "show this help message and exit":
+                continue
+            if action.__class__.__name__ == "_VersionAction":
+                continue
+            assert "default" in (action.help or ""), (path, action.option_strings)
+    assert {("summarize",), ("batch",), ("serve",), ("health",), ("models", "fetch")} <= seen
+    table = cli.build_parser().format_help()
+    for code in ("2  invalid_input", "3  limit_exceeded", "10  batch", "130  interrupted"):
+        assert code in table

@@ -1,8 +1,9 @@
 """The newsfuse gRPC server: Summarizer, health, reflection, metrics, auth, graceful drain.
 
-Start-up order: the port opens at once with health NOT_SERVING (Summarizer calls get
-UNAVAILABLE); the models load and warm up in a background thread; then health turns
-SERVING. ``stop`` (SIGTERM/SIGINT under ``run``) turns health NOT_SERVING, refuses new
+A transport around one ``SummarizerService`` (the core). Start-up order: the port opens at
+once with health NOT_SERVING (Summarizer calls get UNAVAILABLE); the service loads and warms
+up its models in a background thread; health follows the service's state and turns SERVING.
+``stop`` (SIGTERM/SIGINT under ``run``) drains the service (health NOT_SERVING), refuses new
 calls, lets calls in flight finish within the grace period, then exits.
 
 Health has two meanings, asked by service name (``grpc.health.v1``):
@@ -29,12 +30,16 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from newsfuse.pipeline import Pipeline
+from newsfuse.api import ServiceState
+from newsfuse.engine import Engine
+from newsfuse.errors import Unauthenticated
 from newsfuse.proto.v1 import summarizer_pb2_grpc as pb_grpc
-from newsfuse.server.engine import Engine
 from newsfuse.server.metrics import Metrics
 from newsfuse.server.servicer import SERVICE_NAME, SummarizerServicer
+from newsfuse.server.status import abort
+from newsfuse.service import PipelineFactory, SummarizerService
 from newsfuse.settings import Settings
+from newsfuse.wire import status_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,8 +49,6 @@ READINESS_SERVICE_NAMES = ("", SERVICE_NAME)
 """Health service names that say "send me calls": NOT_SERVING while loading and draining."""
 LIVENESS_SERVICE_NAME = "newsfuse.liveness"
 """Health service name that says "this process answers": SERVING from start to exit."""
-
-PipelineFactory = Callable[[Settings], Pipeline]
 
 # After the grace period, how long calls still running get to answer UNAVAILABLE.
 _ANSWER_SECONDS = 2.0
@@ -58,8 +61,10 @@ class _BearerAuth(grpc.ServerInterceptor):
         self._expected = f"Bearer {token}".encode()
         self._metrics = metrics
 
+        denied = status_of(Unauthenticated("missing or wrong bearer token"), "")
+
         def deny(request: Any, context: grpc.ServicerContext) -> None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+            abort(context, denied)
 
         self._deny = grpc.unary_unary_rpc_method_handler(deny)
 
@@ -80,14 +85,10 @@ class NewsfuseServer:
 
     def __init__(self, settings: Settings, pipeline_factory: PipelineFactory | None = None) -> None:
         self.settings = settings
-        self._factory = pipeline_factory or Pipeline.load
         self.metrics = Metrics()
         self.health = health.HealthServicer()
-        self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="cluster")
-        self.servicer = SummarizerServicer(settings, self.metrics, self._executor)
-        self._engine: Engine | None = None
-        self._ready = threading.Event()
-        self._load_failed: BaseException | None = None
+        self.service = SummarizerService(settings, pipeline_factory, observer=self.metrics)
+        self.servicer = SummarizerServicer(self.service, self.metrics)
         self._stop_requested = threading.Event()
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
@@ -112,8 +113,20 @@ class NewsfuseServer:
         pb_grpc.add_SummarizerServicer_to_server(self.servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(SERVICE_NAMES, self._server)
-        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.health.set(LIVENESS_SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+        self.service.subscribe(self._follow)
+
+    def _follow(self, state: ServiceState) -> None:
+        """Readiness and the ready gauge follow the service's state (liveness stays SERVING)."""
+        serving = state is ServiceState.SERVING
+        self._set_health(
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        self.metrics.ready.set(1 if serving else 0)
+        if serving:
+            _LOGGER.info("health SERVING")
 
     # --- start ---------------------------------------------------------------------------
     def start(self) -> NewsfuseServer:
@@ -143,41 +156,17 @@ class NewsfuseServer:
             "TLS" if s.tls_cert else "plaintext",
             self.metrics_port,
         )
-        threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+        self.service.start_loading()
         return self
-
-    def _load(self) -> None:
-        started = time.perf_counter()
-        try:
-            engine = Engine(self._factory(self.settings), self.settings, self.metrics)
-            engine.warmup()
-        except BaseException as exc:  # noqa: BLE001 - reported by wait_ready/run
-            _LOGGER.error("loading the models failed", exc_info=exc)
-            self._load_failed = exc
-            self._ready.set()
-            return
-        self._engine = engine
-        with self._stop_lock:
-            if self._stop_requested.is_set():
-                return
-            self.servicer.attach(engine)
-            self._set_health(health_pb2.HealthCheckResponse.SERVING)
-            self.metrics.ready.set(1)
-        _LOGGER.info("ready in %.2fs: health SERVING", time.perf_counter() - started)
-        self._ready.set()
 
     @property
     def engine(self) -> Engine | None:
         """The warmed-up engine, or None while the models load."""
-        return self._engine
+        return self.service.engine
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait for the models; True when serving, raise when loading failed."""
-        if not self._ready.wait(timeout):
-            return False
-        if self._load_failed is not None:
-            raise RuntimeError("loading the models failed") from self._load_failed
-        return True
+        return self.service.wait_ready(timeout)
 
     def _set_health(self, status: int) -> None:
         for name in READINESS_SERVICE_NAMES:
@@ -196,9 +185,9 @@ class NewsfuseServer:
                 self._stopped.wait()
                 return
             self._stop_requested.set()
-            self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-            self.servicer.draining.set()
-            self.metrics.ready.set(0)
+            # Readiness NOT_SERVING (by the service's state) and new calls refused with
+            # UNAVAILABLE by the service; calls in flight go on.
+            self.service.drain()
         started = time.monotonic()
         _LOGGER.info("draining: readiness NOT_SERVING, %.1fs grace for calls in flight", grace)
         # The port stays open while calls in flight finish: health answers (readiness
@@ -206,15 +195,13 @@ class NewsfuseServer:
         if not self._wait_idle(grace):
             _LOGGER.warning("grace period over with %d calls in flight: answering UNAVAILABLE",
                             self.metrics.inflight_calls())  # fmt: skip
-            self.servicer.shutdown.set()
+            self.service.abandon_calls()
             self._wait_idle(_ANSWER_SECONDS)
         # Our own calls are done: close the port and everything else on it (long-lived
         # streams such as health Watch would otherwise hold the drain).
         self._server.stop(None).wait()
-        if self._engine is not None:
-            # Every call is answered: a model call still running computes for nobody.
-            self._engine.close(timeout=0.5)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # Every call is answered: a model call still running computes for nobody.
+        self.service.close(timeout=0.5)
         self.metrics.close()
         _LOGGER.info("stopped after %.2fs of drain", time.monotonic() - started)
         self._stopped.set()
@@ -243,7 +230,7 @@ class NewsfuseServer:
                 _LOGGER.error("%s", exc)
                 return 1
             while not signalled.wait(0.2):
-                if self._load_failed is not None:
+                if self.service.state is ServiceState.FAILED:
                     self.stop(0)
                     return 1
             self.stop()

@@ -9,30 +9,46 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from newsfuse.cli import add_tls_options
+from newsfuse.settings import Settings
+
 _LOGGER = logging.getLogger(__name__)
 
-# flag -> (Settings field, type, help); every flag overrides NEWSFUSE_<FIELD>.
+# flag -> (type, help); the Settings field is the flag's name. Every flag overrides
+# NEWSFUSE_<FIELD>; help texts end with the field's default, taken from Settings.
 _SERVE_FLAGS: tuple[tuple[str, type, str], ...] = (
-    ("--host", str, "address to listen on (default 0.0.0.0)"),
-    ("--port", int, "gRPC port, 0 for any free one (default 50051)"),
-    ("--metrics-port", int, "Prometheus /metrics port, 0 for any free one (default 9090)"),
+    ("--host", str, "address to listen on"),
+    ("--port", int, "gRPC port, 0 for any free one"),
+    ("--metrics-port", int, "Prometheus /metrics port, 0 for any free one"),
     ("--model", str, "local seq2seq checkpoint directory; unset: extractive only"),
     ("--device", str, "auto, cpu, cuda or cuda:N"),
     ("--threads", int, "torch CPU threads (0: one per core)"),
-    ("--max-batch-size", int, "requests per model batch; 1 turns batching off (default 16)"),
-    ("--max-wait-ms", float, "longest wait for a batch to fill (default 5)"),
-    ("--max-queue", int, "queued requests per stage before RESOURCE_EXHAUSTED (default 256)"),
-    ("--workers", int, "threads serving calls (default 32)"),
-    ("--max-receive-mb", int, "largest accepted request message (default 64)"),
-    ("--grace-seconds", float, "how long calls in flight may finish on SIGTERM (default 15)"),
+    ("--max-batch-size", int, "requests per model batch; 1 turns batching off"),
+    ("--max-wait-ms", float, "longest wait for a batch to fill"),
+    ("--max-queue", int, "queued requests per stage before RESOURCE_EXHAUSTED"),
+    ("--workers", int, "threads serving calls"),
+    ("--max-receive-mb", int, "largest accepted request message"),
+    ("--grace-seconds", float, "how long calls in flight may finish on SIGTERM"),
     (
         "--batch-timeout-seconds",
         float,
-        "longest a model batch may run before its calls fail, 0 for no limit (default 300)",
+        "longest a model batch may run before its calls fail, 0 for no limit",
     ),
     ("--tls-cert", str, "PEM certificate chain; with --tls-key serves TLS"),
     ("--tls-key", str, "PEM private key"),
 )
+
+
+def _field(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+def _with_default(flag: str, text: str) -> str:
+    default = getattr(Settings(), _field(flag))
+    if isinstance(default, float):
+        default = f"{default:g}"
+    shown = "unset" if default is None else default
+    return f"{text} (env NEWSFUSE_{_field(flag).upper()}; default {shown})"
 
 
 def register(subparsers: Any) -> None:
@@ -43,30 +59,39 @@ def register(subparsers: Any) -> None:
         description="Run the newsfuse gRPC server. Every flag overrides its NEWSFUSE_* "
         "environment variable (e.g. --max-queue: NEWSFUSE_MAX_QUEUE). The bearer token "
         "is only read from NEWSFUSE_AUTH_TOKEN, so it never shows in a process list.",
+        epilog="exit codes:\n    0  stopped by SIGTERM or SIGINT after draining the calls in "
+        "flight\n    1  the models could not be loaded, or the port is taken",
     )
     for flag, kind, text in _SERVE_FLAGS:
         metavar = "DIR" if flag == "--model" else ("FILE" if flag.startswith("--tls") else None)
-        serve.add_argument(flag, type=kind, help=text, metavar=metavar)
+        serve.add_argument(flag, type=kind, help=_with_default(flag, text), metavar=metavar)
     serve.set_defaults(func=_serve)
 
     check = subparsers.add_parser(
-        "health", help="ask a server whether it is SERVING (exit 0) or not (exit 1)"
+        "health",
+        help="ask a server whether it is SERVING (exit 0) or not (exit 1)",
+        description="Ask a server's grpc.health.v1 service whether it is SERVING. Exit 0 when "
+        "it is, 1 when it is not or cannot be reached (as Docker's HEALTHCHECK expects).",
+        epilog="exit codes:\n    0  SERVING\n    1  NOT_SERVING, unknown, or no answer",
     )
-    check.add_argument("--address", default="127.0.0.1:50051", metavar="HOST:PORT")
+    check.add_argument(
+        "--address",
+        default="127.0.0.1:50051",
+        metavar="HOST:PORT",
+        help="the server to ask (default 127.0.0.1:50051)",
+    )
     check.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
-    check.add_argument("--service", default="", help="service name; default: the whole server")
-    check.add_argument("--tls-ca", metavar="FILE", help="connect with TLS, trusting this CA")
+    check.add_argument(
+        "--service", default="", help="service name (default: empty, the whole server)"
+    )
+    add_tls_options(check)
     check.set_defaults(func=_health)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from newsfuse.server.app import NewsfuseServer
-    from newsfuse.settings import Settings
 
-    overrides = {
-        flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
-        for flag, _, _ in _SERVE_FLAGS
-    }
+    overrides = {_field(flag): getattr(args, _field(flag)) for flag, _, _ in _SERVE_FLAGS}
     settings = Settings.from_env(**overrides)
     # A server logs every call (ids, counts, timings) even without -v.
     package = logging.getLogger("newsfuse")
@@ -85,9 +110,9 @@ def _health(args: argparse.Namespace) -> int:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    if args.tls_ca:
-        credentials = grpc.ssl_channel_credentials(Path(args.tls_ca).read_bytes())
-        channel = grpc.secure_channel(args.address, credentials)
+    if args.tls or args.tls_ca:
+        roots = Path(args.tls_ca).read_bytes() if args.tls_ca else None
+        channel = grpc.secure_channel(args.address, grpc.ssl_channel_credentials(roots))
     else:
         channel = grpc.insecure_channel(args.address)
     with channel:

@@ -1,8 +1,8 @@
-"""Errors → gRPC status codes, in one place, and the wrapper every RPC handler runs in.
+"""The wrapper every RPC handler runs in: a ``Call``, errors → statuses, metrics, one log line.
 
-``rpc(method)`` gives each handler a ``Call`` (request id, deadline, cancellation), maps any
-exception to a status (see ``to_status``), records the request metrics and writes one log
-line per call with counts and timings — never document text.
+``rpc(method)`` gives each handler a ``Call`` (request id, deadline, cancellation), turns any
+exception into a status through the error table (``wire.status_of``), records the request
+metrics and writes one log line per call with counts and timings — never document text.
 """
 
 from __future__ import annotations
@@ -14,59 +14,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
 
-from newsfuse.errors import (
-    Cancelled,
-    DeadlineExceeded,
-    InvalidInput,
-    ModelLoadError,
-    Overloaded,
-    Unavailable,
-)
-from newsfuse.server.batcher import Call
+from newsfuse.batching import Call
 from newsfuse.server.metrics import Metrics
+from newsfuse.wire import REQUEST_ID_KEY, Status, status_of, trailing_metadata
 
 _LOGGER = logging.getLogger(__name__)
-
-REQUEST_ID_KEY = "x-request-id"
-# Trailing metadata of a failed call: the offending field and the error class, so clients
-# can raise the same typed error the server raised.
-FIELD_KEY = "newsfuse-field"
-ERROR_KEY = "newsfuse-error"
-
-_STATUS_OF: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
-    # LimitExceeded is an InvalidInput: a request over a size limit will never succeed as is.
-    (InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
-    (Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (Unavailable, grpc.StatusCode.UNAVAILABLE),
-    (ModelLoadError, grpc.StatusCode.UNAVAILABLE),
-    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (Cancelled, grpc.StatusCode.CANCELLED),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """What a failed call (or one failed cluster of a batch) reports."""
-
-    code: grpc.StatusCode
-    message: str
-    field: str = ""
-    error: str = ""
-
-
-def to_status(exc: BaseException, request_id: str) -> Status:
-    """The status of ``exc``; unexpected errors get a generic message and a logged trace."""
-    for kind, code in _STATUS_OF:
-        if isinstance(exc, kind):
-            field = exc.field if isinstance(exc, InvalidInput) else ""
-            return Status(code, str(exc), field, type(exc).__name__)
-    _LOGGER.error("request %s: unexpected error", request_id, exc_info=exc)
-    return Status(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
 
 
 def new_call(context: grpc.ServicerContext, shutdown: threading.Event | None = None) -> Call:
@@ -90,7 +46,9 @@ class _Observer(Protocol):
     """What the RPC wrapper needs from its servicer."""
 
     metrics: Metrics
-    shutdown: threading.Event
+
+    @property
+    def shutdown(self) -> threading.Event: ...
 
 
 def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -109,9 +67,9 @@ def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                     code = grpc.StatusCode.CANCELLED
                     raise
                 except Exception as exc:  # noqa: BLE001 - every error becomes a status
-                    status = to_status(exc, call.request_id)
+                    status = status_of(exc, call.request_id)
                     code = status.code
-                    _abort(context, status)
+                    abort(context, status)
                 finally:
                     _end(self, method, call, code, started)
 
@@ -124,9 +82,9 @@ def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             try:
                 return fn(self, request, context, call)
             except Exception as exc:  # noqa: BLE001 - every error becomes a status
-                status = to_status(exc, call.request_id)
+                status = status_of(exc, call.request_id)
                 code = status.code
-                _abort(context, status)
+                abort(context, status)
             finally:
                 _end(self, method, call, code, started)
 
@@ -142,9 +100,9 @@ def _begin(owner: _Observer, method: str, context: grpc.ServicerContext) -> tupl
     return call, time.perf_counter()
 
 
-def _abort(context: grpc.ServicerContext, status: Status) -> None:
-    if status.error:
-        context.set_trailing_metadata(((FIELD_KEY, status.field), (ERROR_KEY, status.error)))
+def abort(context: grpc.ServicerContext, status: Status) -> None:
+    """End the call with ``status`` and its trailing metadata (raises)."""
+    context.set_trailing_metadata(trailing_metadata(status))
     context.abort(status.code, status.message)  # raises: ends the handler
 
 

@@ -239,14 +239,16 @@ class SummarizeBatchRequest(_message.Message):
     def __init__(self, requests: _Optional[_Iterable[_Union[SummarizeRequest, _Mapping]]] = ...) -> None: ...
 
 class Status(_message.Message):
-    __slots__ = ("code", "message", "field")
+    __slots__ = ("code", "message", "field", "reason")
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     code: int
     message: str
     field: str
-    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+    reason: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SummarizeBatchResult(_message.Message):
     __slots__ = ("index", "cluster_id", "response", "error")

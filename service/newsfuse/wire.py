@@ -1,4 +1,12 @@
-"""Protobuf <-> dataclass conversion for the ``newsfuse.v1`` API (the only module doing it)."""
+"""The ``newsfuse.v1`` wire: protobuf <-> core types, and errors <-> gRPC statuses.
+
+The only module that converts, shared by the server and the client: it imports the
+generated proto code, ``grpc`` and the core types, and nothing of the pipeline or the server
+(so a client does not pull in ``prometheus_client`` or torch). Errors map through
+``errors.ERROR_TABLE``; the offending field and the error's reason travel as trailing
+metadata (``newsfuse-field``, ``newsfuse-error``) of a failed call and in the ``Status`` of a
+failed cluster of a batch, so a client raises the very error the server raised.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +14,26 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import grpc
 import numpy as np
 
-from newsfuse.errors import InvalidInput
+from newsfuse.api import ClusterRequest, ClusterResult, ServiceInfo
+from newsfuse.errors import (
+    ERROR_TABLE,
+    Internal,
+    InvalidInput,
+    LimitExceeded,
+    NewsfuseError,
+    Unavailable,
+    build_error,
+    error_field,
+    error_from_reason,
+    error_spec,
+    public_error,
+)
 from newsfuse.proto.v1 import summarizer_pb2 as pb
 from newsfuse.types import (
+    MODES,
     Citation,
     Conflict,
     ConflictValue,
@@ -26,17 +49,15 @@ from newsfuse.types import (
     SummarySentence,
 )
 
-_MODES: dict[int, Mode] = {
-    pb.MODE_UNSPECIFIED: "auto",
-    pb.MODE_AUTO: "auto",
-    pb.MODE_EXTRACTIVE: "extractive",
-    pb.MODE_ABSTRACTIVE: "abstractive",
-}
-_MODE_VALUES: dict[str, int] = {
-    "auto": pb.MODE_AUTO,
-    "extractive": pb.MODE_EXTRACTIVE,
-    "abstractive": pb.MODE_ABSTRACTIVE,
-}
+REQUEST_ID_KEY = "x-request-id"
+# Trailing metadata of a failed call: the offending field and the error's reason
+# (``ErrorSpec.reason``), so clients can raise the same typed error the server raised.
+FIELD_KEY = "newsfuse-field"
+ERROR_KEY = "newsfuse-error"
+
+_MODE_VALUES: dict[str, int] = {mode: pb.Mode.Value(f"MODE_{mode.upper()}") for mode in MODES}
+_MODES: dict[int, Mode] = {value: mode for mode, value in _MODE_VALUES.items()}
+_MODES[pb.MODE_UNSPECIFIED] = "auto"
 _CONFLICT_KINDS = {
     "number": pb.CONFLICT_KIND_NUMBER,
     "date": pb.CONFLICT_KIND_DATE,
@@ -53,6 +74,17 @@ def request_from_proto(
     """Documents and options of a request; unset ``max_words`` takes the server default."""
     documents = [_document_from_proto(d, i) for i, d in enumerate(msg.documents)]
     return documents, options_from_proto(msg.options, default_max_words)
+
+
+def cluster_from_proto(msg: pb.SummarizeRequest, default_max_words: int) -> ClusterRequest:
+    """The core request of a message (its ``cluster_id`` as the request's id)."""
+    documents, options = request_from_proto(msg, default_max_words)
+    return ClusterRequest(tuple(documents), options, msg.cluster_id)
+
+
+def cluster_to_proto(request: ClusterRequest) -> pb.SummarizeRequest:
+    """The message of a core request (``options`` None: the server's defaults)."""
+    return request_to_proto(request.documents, request.options, cluster_id=request.id)
 
 
 def _document_from_proto(msg: pb.Document, index: int, field: str = "documents") -> Document:
@@ -282,21 +314,7 @@ def _stats_from_proto(msg: pb.Stats) -> Stats:
 
 
 # --- server info ------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ServerInfo:
-    """What ``GetInfo`` tells about a server."""
-
-    version: str
-    model: str
-    embedding_model: str
-    device: str
-    modes: tuple[Mode, ...]
-    default_max_words: int
-    limits: dict[str, int]
-    batching: dict[str, float]
-
-
-def info_to_proto(info: ServerInfo) -> pb.GetInfoResponse:
+def info_to_proto(info: ServiceInfo) -> pb.GetInfoResponse:
     return pb.GetInfoResponse(
         version=info.version,
         model=info.model,
@@ -309,8 +327,8 @@ def info_to_proto(info: ServerInfo) -> pb.GetInfoResponse:
     )
 
 
-def info_from_proto(msg: pb.GetInfoResponse) -> ServerInfo:
-    return ServerInfo(
+def info_from_proto(msg: pb.GetInfoResponse) -> ServiceInfo:
+    return ServiceInfo(
         version=msg.version,
         model=msg.model,
         embedding_model=msg.embedding_model,
@@ -320,3 +338,95 @@ def info_from_proto(msg: pb.GetInfoResponse) -> ServerInfo:
         limits={f.name: getattr(msg.limits, f.name) for f in msg.limits.DESCRIPTOR.fields},
         batching={f.name: getattr(msg.batching, f.name) for f in msg.batching.DESCRIPTOR.fields},
     )
+
+
+# --- errors -----------------------------------------------------------------------------
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
+# gRPC code -> the error a status without a reason stands for (a status from gRPC itself,
+# such as a refused connection, or from an older server): the table's row of that code, and
+# for a code that several rows share, the most general of them.
+_KIND_OF_CODE: dict[grpc.StatusCode, type[NewsfuseError]] = {
+    grpc.StatusCode[spec.grpc]: kind for kind, spec in ERROR_TABLE.items()
+}
+_KIND_OF_CODE[grpc.StatusCode.INVALID_ARGUMENT] = InvalidInput
+_KIND_OF_CODE[grpc.StatusCode.UNAVAILABLE] = Unavailable
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What a failed call (or one failed cluster of a batch) reports."""
+
+    code: grpc.StatusCode
+    message: str
+    field: str = ""
+    reason: str = ""
+
+
+def status_of(exc: BaseException, request_id: str) -> Status:
+    """The status of ``exc`` by the error table (``INTERNAL``, logged, for anything unlisted)."""
+    error = public_error(exc, request_id)
+    spec = error_spec(error)
+    return Status(grpc.StatusCode[spec.grpc], str(error), error_field(error), spec.reason)
+
+
+def trailing_metadata(status: Status) -> tuple[tuple[str, str], ...]:
+    """Trailing metadata of a failed call: the field and the reason."""
+    return ((FIELD_KEY, status.field), (ERROR_KEY, status.reason))
+
+
+def error_of_status(
+    code: grpc.StatusCode, message: str, field: str = "", reason: str = ""
+) -> NewsfuseError:
+    """The typed error of a status: by its reason when sent, else by its code."""
+    error = error_from_reason(reason, message, field) if reason else None
+    if error is not None:
+        return error
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in message:
+        # gRPC's own refusal of a message over the server's receive limit.
+        return LimitExceeded("request", message)
+    kind = _KIND_OF_CODE.get(code)
+    if kind is None or kind is Internal:
+        return ServerError(code, message)
+    return build_error(kind, message, field)
+
+
+def error_of_rpc(exc: grpc.RpcError) -> NewsfuseError:
+    """The typed error of a failed call (blocking or asyncio)."""
+    trailing = {k: v for k, v in (exc.trailing_metadata() or ()) if isinstance(v, str)}
+    return error_of_status(
+        exc.code(), exc.details() or "", trailing.get(FIELD_KEY, ""), trailing.get(ERROR_KEY, "")
+    )
+
+
+class ServerError(Internal):
+    """A call failed with a status no more specific error describes (INTERNAL, UNKNOWN...)."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+
+
+# --- batch results ----------------------------------------------------------------------
+def result_to_proto(result: ClusterResult, request_id: str) -> pb.SummarizeBatchResult:
+    """One cluster's outcome as a ``SummarizeBatchResult``."""
+    msg = pb.SummarizeBatchResult(index=result.index, cluster_id=result.id)
+    if result.error is not None:
+        status = status_of(result.error, f"{request_id}/{result.index}")
+        msg.error.code = status.code.value[0]
+        msg.error.message = status.message
+        msg.error.field = status.field
+        msg.error.reason = status.reason
+    else:
+        assert result.summary is not None
+        msg.response.CopyFrom(summary_to_proto(result.summary))
+    return msg
+
+
+def result_from_proto(msg: pb.SummarizeBatchResult) -> ClusterResult:
+    """The core result of a ``SummarizeBatchResult``."""
+    if msg.WhichOneof("result") == "error":
+        code = _CODES.get(msg.error.code, grpc.StatusCode.UNKNOWN)
+        error = error_of_status(code, msg.error.message, msg.error.field, msg.error.reason)
+        return ClusterResult(msg.index, msg.cluster_id, error=error)
+    return ClusterResult(msg.index, msg.cluster_id, summary=summary_from_proto(msg.response))

@@ -1,4 +1,4 @@
-"""The server's pipeline: one request's stages in its own thread, model work batched across.
+"""Model work of the core: each request's stages in its thread, model calls batched across.
 
 ``prepare`` (ingest, embed, dedup, rank, select) runs in the request's thread; its
 ``embedder.encode`` goes through a ``BatchingEmbedder`` so concurrent requests share one
@@ -13,8 +13,8 @@ import logging
 import time
 from collections.abc import Sequence
 
+from newsfuse.batching import BatchFusion, BatchingEmbedder, BatchObserver, Call, call_scope
 from newsfuse.pipeline import Pipeline
-from newsfuse.server.batcher import BatchFusion, BatchingEmbedder, BatchObserver, Call, call_scope
 from newsfuse.settings import Settings
 from newsfuse.types import Document, Summary, SummaryOptions
 
