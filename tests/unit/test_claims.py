@@ -1,0 +1,86 @@
+"""Claims: quantities with units, bounds and rounding; names; negation. Pure string work."""
+
+from __future__ import annotations
+
+import pytest
+from newsfuse.claims import compatible, parse, quantities, quantity_agreement
+
+
+def one(text: str):
+    (q,) = [q for q in quantities(text) if q.dimension != "plain"]
+    return q
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "value", "bound"),
+    [
+        ("a range of 2,500 km", "length", 2500, "exact"),
+        ("a range of around 1,600 kilometres", "length", 1600, "approx"),
+        ("about 1,550 miles away", "length", 1550 * 1.609, "approx"),
+        ("during a two-hour phone call", "duration", 120, "exact"),
+        ("which lasted nearly two and a half hours", "duration", 150, "approx"),
+        ("the two-and-a-half-hour call", "duration", 150, "exact"),
+        ("at least 10,059 people were killed", "count", 10059, "min"),
+        ("fewer than 20 people came", "count", 20, "max"),
+        ("a 31-year-old carpenter", "age", 31, "exact"),
+        ("Rudolph, 33, is charged", "age", 33, "exact"),
+        ("awarded $12.5 million", "money", 12.5e6, "exact"),
+        ("about 70 percent of patients", "percent", 70, "approx"),
+        ("one-third of the cases", "percent", 100 / 3, "exact"),
+        ("left at 8:45 p.m. Friday", "time", 20 * 60 + 45, "exact"),
+        ("the 1996 Olympic Park bombing", "year", 1996, "exact"),
+        ("three hundred and twenty people", "count", 320, "exact"),
+    ],
+)
+def test_quantities_are_read_with_unit_and_bound(text, dimension, value, bound):
+    q = one(text)
+    assert (q.dimension, q.bound) == (dimension, bound)
+    assert q.value == pytest.approx(value, rel=1e-3)
+
+
+def test_counted_things_are_kept_apart():
+    killed, injured = quantities("600 people were killed and 45,000 others injured")
+    assert killed.noun != injured.noun
+    assert compatible(killed, injured) is None
+
+
+def test_words_that_are_not_quantities_are_skipped():
+    assert [q for q in quantities("One of the few who came") if q.dimension != "plain"] == []
+    assert quantities("A man and a woman") == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "verdict"),
+    [
+        ("2,500 km", "1,550 miles", True),  # units
+        ("2,500 km", "1,500 miles", True),  # rounding in the conversion
+        ("2,500 km", "around 1,600 kilometres", False),
+        ("up to 2,500 km", "around 1,600 kilometres", False),  # "up to" states the range
+        ("a two-hour call", "nearly two and a half hours", False),
+        ("nearly two and a half hours", "a two-and-a-half-hour call", True),
+        ("at least 600 people", "700 people", True),
+        ("at least 600 people", "500 people", False),
+        ("at least 600 people", "at least 10,059 people", True),  # two lower bounds
+        ("about 600 people", "640 people", True),
+        ("12 people", "15 people", False),
+        ("a 31-year-old", "Rudolph, 33,", False),
+    ],
+)
+def test_compatible_tolerates_units_rounding_and_bounds(a, b, verdict):
+    assert compatible(one(a), one(b)) is verdict
+
+
+def test_quantity_agreement_confirms_and_contradicts():
+    claim = parse("The quake killed 600 people in western Turkey.")
+    assert quantity_agreement(claim, parse("At least 600 people died.")) == (1.0, 0.0)
+    assert quantity_agreement(claim, parse("Rescuers searched the rubble.")) == (0.0, 0.0)
+    assert quantity_agreement(claim, parse("About 600 people were killed.")) == (1.0, 0.0)
+    assert quantity_agreement(claim, parse("The quake killed 1,200 people.")) == (0.0, 1.0)
+
+
+def test_names_negation_and_calling_off():
+    parts = parse("Donald Trump has canceled a planned meeting with Vladimir Putin in Hungary.")
+    assert {"trump", "putin", "hungary"} <= parts.names
+    assert parts.called_off and not parts.negated
+    assert parse("The company will not close the plant.").negated
+    assert not parse("The company will close the plant.").negated

@@ -1,0 +1,90 @@
+"""The support scorer on hand-written pairs, and dedup built on it (real MiniLM embeddings)."""
+
+from __future__ import annotations
+
+import pytest
+from newsfuse.dedup import deduplicate
+from newsfuse.ingest import ingest_all
+from newsfuse.support import FEATURES, Evidence, SupportModel, SupportScorer
+from newsfuse.types import Document
+
+
+@pytest.fixture(scope="module")
+def scorer() -> SupportScorer:
+    return SupportScorer()
+
+
+def support(scorer, minilm, claim: str, source: str) -> float:
+    evidence = Evidence.build([claim, source], minilm.encode([claim, source]))
+    return float(scorer.support(evidence, [0], [1])[0])
+
+
+PARAPHRASE = (
+    "An earthquake killed 600 people in western Turkey on Tuesday, officials said.",
+    "Officials said 600 people were killed when an earthquake struck western Turkey on Tuesday.",
+)
+
+
+def test_the_shipped_model_matches_the_features():
+    model = SupportModel.default()
+    assert len(model.weights) == len(FEATURES)
+    t = model.thresholds
+    assert 0 < t.cite <= 1 and 0 < t.same_fact <= 1 and 0 < t.ground <= 1
+
+
+def test_a_paraphrase_supports_its_claim(scorer, minilm):
+    assert support(scorer, minilm, *PARAPHRASE) >= scorer.thresholds.cite
+    assert support(scorer, minilm, *PARAPHRASE[::-1]) >= scorer.thresholds.cite
+
+
+def test_a_different_number_never_supports(scorer, minilm):
+    other = PARAPHRASE[1].replace("600", "1,200")
+    assert support(scorer, minilm, PARAPHRASE[0], other) < 0.05
+
+
+def test_a_negation_does_not_support(scorer, minilm):
+    claim = "The company said on Monday that it will close the steel plant in Ohio."
+    denial = "The company said on Monday that it will not close the steel plant in Ohio."
+    assert support(scorer, minilm, claim, denial) < scorer.thresholds.cite
+
+
+def test_same_topic_other_fact_does_not_support(scorer, minilm):
+    claim = PARAPHRASE[0]
+    other = "Rescue teams from Israel and Germany arrived in western Turkey on Wednesday."
+    assert support(scorer, minilm, claim, other) < scorer.thresholds.cite
+
+
+def test_a_source_stating_only_part_of_the_claim_does_not_support(scorer, minilm):
+    claim = (
+        "The report, commissioned after the death of Stephen Lawrence, accused the London "
+        "police of institutional racism."
+    )
+    part = "Stephen Lawrence, 18, was stabbed to death at a bus stop in southeast London in 1993."
+    assert support(scorer, minilm, claim, part) < scorer.thresholds.cite
+
+
+def test_dedup_never_chains_different_claims(scorer, minilm):
+    # A and B state one claim, B and C share most words, A and C assert different things:
+    # C may only join if it states the representative's claim itself.
+    a = "Trump said he would meet Putin in Budapest within two weeks to discuss the war."
+    b = "Trump said he would meet Putin in Budapest to discuss the war in Ukraine."
+    c = "Trump said he would not meet Putin in Budapest after all, calling the talks off."
+    docs = [Document(id=f"d{i}", text=t) for i, t in enumerate([a, b, c])]
+    sentences = [s for d in ingest_all(docs) for s in d.sentences]
+    result = deduplicate(sentences, minilm.encode, len(docs), scorer)
+    for cluster in result.clusters:
+        others = [m for m in cluster.members if m != cluster.representative]
+        if others:
+            pairs = [(cluster.representative, m) for m in others]
+            assert (scorer.mutual(result.evidence, pairs) >= scorer.thresholds.same_fact).all()
+    together = [cl for cl in result.clusters if {0, 2} <= set(cl.members)]
+    assert not together, "the called-off sentence was chained to the plan"
+
+
+def test_exact_repeats_are_one_fact_whatever_the_scorer(scorer, minilm):
+    text = "The dam broke at noon on Sunday. Rescue teams arrived an hour later."
+    docs = [Document(id=f"d{i}", text=text) for i in range(3)]
+    sentences = [s for d in ingest_all(docs) for s in d.sentences]
+    result = deduplicate(sentences, minilm.encode, len(docs), scorer)
+    assert sorted(len(c.members) for c in result.clusters) == [3, 3]
+    assert result.duplicate_of == (None, 0, 0)
