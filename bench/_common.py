@@ -33,6 +33,15 @@ DATASETS: dict[str, tuple[str, Callable[[dict[str, Any]], bool], int]] = {
         100,
     ),
 }
+# The update clusters B (the reader has seen A) and C (seen A and B): bench/update.py only.
+UPDATE_DATASETS: dict[str, tuple[str, Callable[[dict[str, Any]], bool], int]] = {
+    f"duc2007-update-{part}": (
+        "duc2007.jsonl",
+        lambda c, part=part: c.get("task") == "update" and str(c["id"]).endswith(f"-{part}"),
+        100,
+    )
+    for part in "ABC"
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,8 @@ class Cluster:
     documents: tuple[EvalDocument, ...]
     references: tuple[str, ...]
     budget: int
+    previous: tuple[str, ...] = ()
+    """Update clusters: ids of the clusters the reader has already seen."""
 
     def fingerprint(self) -> str:
         """A short hash of the documents, so cached results notice changed data."""
@@ -99,10 +110,11 @@ def load_datasets(
     """Read the DUC jsonl files in ``eval_dir`` into clusters per dataset (file order kept)."""
     eval_dir = Path(eval_dir)
     out: dict[str, list[Cluster]] = {}
+    known = {**DATASETS, **UPDATE_DATASETS}
     for name in names or list(DATASETS):
-        if name not in DATASETS:
-            raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
-        filename, keep, budget = DATASETS[name]
+        if name not in known:
+            raise ValueError(f"unknown dataset {name!r}; known: {', '.join(known)}")
+        filename, keep, budget = known[name]
         clusters: list[Cluster] = []
         for record in _read_jsonl(eval_dir / filename):
             if not keep(record):
@@ -122,6 +134,7 @@ def load_datasets(
                     ),
                     references=tuple(str(r) for r in record["references"]),
                     budget=budget,
+                    previous=tuple(record.get("update_previous_clusters") or ()),
                 )
             )
             if limit is not None and len(clusters) >= limit:

@@ -19,6 +19,10 @@ Two measurements, one run:
    has under 30 % of the summary sentence's content words and the share whose numbers
    disagree with it.
 
+3. **Conflicts.** The conflict finder on every pair of ``bench/data/support_labels.jsonl``
+   (each pair as a two-document cluster) against the labellers' ``contradicts``: recall of
+   the number disagreements, false alarms on pairs labelled as not contradicting.
+
 Writes ``bench/results/citations.json`` and prints the tables.
 """
 
@@ -39,7 +43,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, load_datasets, machine_info, markdown_table, write_json  # noqa: E402
 from quality import evaluate, render  # noqa: E402
-from train_support import ClusterIndex, _cluster_texts, _gold, _read, report  # noqa: E402
+from train_support import (  # noqa: E402
+    LABELS,
+    ClusterIndex,
+    _cluster_texts,
+    _gold,
+    _read,
+    report,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,6 +97,56 @@ def score_pairs(pipeline: Any, eval_dir: Path) -> dict[str, Any]:
             "role": "held-out test" if dataset == "duc2006" else "calibration (used in training)",
         }
     return out
+
+
+def conflict_detection(pipeline: Any, eval_dir: Path, labels: Path) -> dict[str, Any]:
+    """The conflict finder on the labelled pairs: each pair as a two-document cluster.
+
+    Reference: the labellers' ``contradicts`` (and whether the differing values they gave
+    are numbers, ``numeric``). newsfuse finds number and time disagreements only.
+    """
+    from newsfuse.claims import parse
+    from newsfuse.conflicts import find_conflicts
+    from newsfuse.types import Sentence
+
+    texts = _cluster_texts(eval_dir)
+    rows = _read(labels)
+    claims, sources = [], []
+    for row in rows:
+        docs = texts[row["cluster"]]
+        for side, out in (("claim", claims), ("source", sources)):
+            span = row[side]
+            out.append(" ".join(docs[span["doc"]][span["start"] : span["end"]].split()))
+    vectors = pipeline.embedder.encode(claims + sources)
+    flagged = []
+    for k, (a, b) in enumerate(zip(claims, sources, strict=True)):
+        sentences = [
+            Sentence(doc=0, index=0, start=0, end=len(a), text=a, paragraph=0),
+            Sentence(doc=1, index=0, start=0, end=len(b), text=b, paragraph=0),
+        ]
+        pair_vectors = vectors[[k, len(claims) + k]]
+        found = find_conflicts(sentences, [parse(a), parse(b)], pair_vectors, ["c", "s"], [0, 1])
+        flagged.append(bool(found))
+    numeric = [r.get("numeric", False) for r in rows]
+    contradicts = [r["contradicts"] for r in rows]
+    hits = sum(f and n for f, n in zip(flagged, numeric, strict=True))
+    false_alarms = sum(f and not c for f, c in zip(flagged, contradicts, strict=True))
+    return {
+        "pairs": len(rows),
+        "labelled_contradicting": sum(contradicts),
+        "labelled_numeric_contradicting": sum(numeric),
+        "flagged": sum(flagged),
+        "flagged_and_labelled_contradicting": sum(
+            f and c for f, c in zip(flagged, contradicts, strict=True)
+        ),
+        "recall_numeric": round(hits / max(1, sum(numeric)), 4),
+        "false_alarms": false_alarms,
+        "false_alarm_rate": round(false_alarms / max(1, len(rows) - sum(contradicts)), 5),
+        "precision": round(
+            sum(f and c for f, c in zip(flagged, contradicts, strict=True)) / max(1, sum(flagged)),
+            4,
+        ),
+    }
 
 
 class CitationStats:
@@ -161,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     pipeline = Pipeline.load(Settings.from_env())
     result: dict[str, Any] = {"pairs": score_pairs(pipeline, args.eval_dir)}
+    result["conflicts_on_labelled_pairs"] = conflict_detection(pipeline, args.eval_dir, LABELS)
     if not args.pairs_only:
         stats = CitationStats()
         datasets = load_datasets(args.eval_dir, ["duc2006", "duc2007-main"], args.limit)
@@ -195,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         ["pairs", "kind", "n", "FULL", "cited", "FULL", "PARTIAL", "NONE", "contradicts",
          "precision", "recall"], rows))  # fmt: skip
     print(f"scorer {pairs['scorer']}, thresholds {json.dumps(pairs['thresholds'])}")
+    print(f"conflicts on labelled pairs: {json.dumps(result['conflicts_on_labelled_pairs'])}")
     if "summaries" in result:
         print()
         print(markdown_table(

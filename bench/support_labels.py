@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,6 +35,19 @@ _VALID = {"FULL", "PARTIAL", "NONE"}
 def _read(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+_NUMBER_WORDS = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|half|third|quarter|dozen)\b",
+    re.IGNORECASE,
+)
+
+
+def _numeric(values: Any) -> bool:
+    if not isinstance(values, dict):
+        return False
+    return all(_NUMBER_WORDS.search(str(values.get(side, ""))) for side in ("c", "s"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                 "cs": row["cs"],
                 "sc": row["sc"],
                 "contradicts": bool(row.get("contradicts")),
+                # Whether the two differing values the labeller gave are numbers (the values
+                # themselves are source text and stay out of the repository).
+                "numeric": bool(row.get("contradicts")) and _numeric(row.get("values")),
                 "labeller": row["labeller"],
             }
             handle.write(json.dumps(out, ensure_ascii=False) + "\n")

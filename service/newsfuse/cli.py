@@ -8,6 +8,7 @@ result, and exits with the code the error table gives each error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import logging
@@ -127,6 +128,15 @@ def _summarize(args: argparse.Namespace) -> int:
     else:
         documents = read_documents(args.files)
         request = ClusterRequest(tuple(documents), _options(args, settings, None))
+    if args.seen:
+        seen = read_documents(args.seen)
+        request = ClusterRequest(
+            request.documents,
+            dataclasses.replace(
+                request.options, seen_documents=(*request.options.seen_documents, *seen)
+            ),
+            request.id,
+        )
     if args.server:
         with _client(args, settings) as client:
             summary = client.summarize(
@@ -345,6 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _budget_options(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of text (default off)")
+    p.add_argument(
+        "--seen",
+        nargs="+",
+        metavar="FILE",
+        default=[],
+        help="articles the reader has already seen: the summary tells only what is new in "
+        "FILE... and cites these only as context (default: none)",
+    )
     _model_options(p)
     add_server_options(p, timeout=120.0)
     p.set_defaults(func=_summarize)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from newsfuse import story
 from newsfuse.conflicts import find_conflicts, for_sentence, most_salient
 from newsfuse.dedup import deduplicate
 from newsfuse.embed import Embedder, TransformerEmbedder, resolve_device
@@ -25,6 +26,7 @@ from newsfuse.ingest import ingest_all
 from newsfuse.rank import rank, select
 from newsfuse.settings import Settings
 from newsfuse.support import NliBackend, SupportScorer
+from newsfuse.timeline import date_mentions
 from newsfuse.types import (
     MODES,
     Document,
@@ -36,6 +38,9 @@ from newsfuse.types import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+#: Update summaries: how many times selection is redone after dropping facts already seen.
+_UPDATE_ROUNDS = 6
 
 _WARMUP_DOCUMENTS = (
     Document(
@@ -102,32 +107,45 @@ class Pipeline:
         s = self.settings
         if not documents:
             raise InvalidInput("documents", "at least one document is required")
-        if len(documents) > s.max_documents:
-            raise LimitExceeded(
-                "documents", f"{len(documents)} documents, the limit is {s.max_documents}"
-            )
-        seen: dict[str, int] = {}
+        count = len(documents) + len(options.seen_documents)
+        if count > s.max_documents:
+            raise LimitExceeded("documents", f"{count} documents, the limit is {s.max_documents}")
+        first_use: dict[str, str] = {}
         total = 0
-        for i, doc in enumerate(documents):
-            if not doc.id or not doc.id.strip():
-                raise InvalidInput(f"documents[{i}].id", "must not be empty")
-            if doc.id in seen:
-                raise InvalidInput(
-                    f"documents[{i}].id",
-                    f"duplicate id {doc.id!r} (also documents[{seen[doc.id]}])",
-                )
-            seen[doc.id] = i
-            if not doc.text or not doc.text.strip():
-                raise InvalidInput(f"documents[{i}].text", "must not be empty or whitespace only")
-            if len(doc.text) > s.max_document_chars:
-                raise LimitExceeded(
-                    f"documents[{i}].text",
-                    f"{len(doc.text)} characters, the limit is {s.max_document_chars}",
-                )
-            total += len(doc.text)
+        extra = [("options.seen_documents", options.seen_documents)]
+        for name, docs in [("documents", documents), *extra]:
+            for i, doc in enumerate(docs):
+                field = f"{name}[{i}]"
+                if not doc.id or not doc.id.strip():
+                    raise InvalidInput(f"{field}.id", "must not be empty")
+                if doc.id in first_use:
+                    raise InvalidInput(
+                        f"{field}.id", f"duplicate id {doc.id!r} (also {first_use[doc.id]})"
+                    )
+                first_use[doc.id] = field
+                if not doc.text or not doc.text.strip():
+                    raise InvalidInput(f"{field}.text", "must not be empty or whitespace only")
+                if len(doc.text) > s.max_document_chars:
+                    raise LimitExceeded(
+                        f"{field}.text",
+                        f"{len(doc.text)} characters, the limit is {s.max_document_chars}",
+                    )
+                total += len(doc.text)
         if total > s.max_request_chars:
             raise LimitExceeded(
                 "documents", f"{total} characters in all, the limit is {s.max_request_chars}"
+            )
+        ids = {doc.id for doc in documents}
+        for i, seen_id in enumerate(options.seen_ids):
+            if seen_id not in ids:
+                raise InvalidInput(
+                    f"options.seen_ids[{i}]",
+                    f"no document has id {seen_id!r}: name documents of this request (send "
+                    "earlier articles in options.seen_documents)",
+                )
+        if ids and ids <= set(options.seen_ids):
+            raise InvalidInput(
+                "options.seen_ids", "every document is marked seen: there is nothing new to tell"
             )
         if options.max_words is not None and options.max_words < 1:
             raise InvalidInput("options.max_words", "must be at least 1")
@@ -153,6 +171,9 @@ class Pipeline:
         if validate:
             self.validate(documents, options)
         s = self.settings
+        # Articles the reader has seen come along as context: their facts are not news.
+        documents = [*documents, *options.seen_documents]
+        seen_ids = {*options.seen_ids, *(d.id for d in options.seen_documents)}
         parsed = ingest_all(documents, max_sentence_chars=s.max_sentence_chars)
         sentences = [sent for doc in parsed for sent in doc.sentences]
         if validate and len(sentences) > s.max_sentences_per_request:
@@ -169,6 +190,7 @@ class Pipeline:
             candidate_threshold=s.candidate_threshold,
         )
         embeddings = dedup.embeddings
+        parsed, inferred = story.date_documents(parsed, sentences, dedup.evidence)
         titled = [i for i, doc in enumerate(parsed) if doc.title]
         title_vectors = np.zeros((len(parsed), embeddings.shape[1]), dtype=np.float32)
         if titled:
@@ -176,18 +198,42 @@ class Pipeline:
         ranked = rank(
             dedup.clusters, sentences, parsed, embeddings, dedup.duplicate_of, title_vectors
         )
-        max_words = options.max_words
-        selected = select(
-            ranked,
-            sentences,
-            parsed,
-            embeddings,
-            max_words=max_words,
-            max_sentences=options.max_sentences,
-            redundancy_threshold=s.redundancy_threshold,
-            evidence=dedup.evidence,
-            scorer=self.scorer,
-        )
+        seen = story.seen_documents(parsed, seen_ids)
+        candidates = ranked
+        known: set[int] = set()
+        for _ in range(_UPDATE_ROUNDS):
+            lead = story.choose_lead(candidates, sentences, parsed, dedup.evidence)
+            picked = select(
+                candidates,
+                sentences,
+                parsed,
+                embeddings,
+                max_words=options.max_words,
+                max_sentences=options.max_sentences,
+                redundancy_threshold=s.redundancy_threshold,
+                evidence=dedup.evidence,
+                scorer=self.scorer,
+                lead=lead,
+            )
+            if not seen:
+                break
+            # Update summary: what a seen article tells is not news. Checked for the facts
+            # selection wants (lazily: the check reads pairs), then selected again.
+            stale = {
+                f.cluster.id
+                for f in picked
+                if f.cluster.id not in known
+                and story.told_by_seen(f, sentences, seen, dedup.evidence, self.scorer)
+            }
+            if not stale:
+                break
+            known |= stale
+            candidates = [f for f in candidates if f.cluster.id not in known]
+        picked = [f for f in picked if f.cluster.id not in known]
+        if lead is not None and lead.cluster.id in known:
+            lead = None
+        dates = story.fact_dates(picked, sentences, parsed)
+        selected = story.order(picked, sentences, dates, lead=lead)
         canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
         conflicts = find_conflicts(
             sentences,
@@ -206,6 +252,7 @@ class Pipeline:
             evidence=dedup.evidence,
             duplicate_of=dedup.duplicate_of,
             conflicts=tuple(conflicts),
+            dates_inferred=tuple(inferred),
         )
 
     def _fuser_for(self, ctx: FusionContext) -> Fuser:
@@ -230,14 +277,17 @@ class Pipeline:
     def finish(self, ctx: FusionContext, result: FusionResult, seconds: float) -> Summary:
         """Assemble the summary: sentences, document list, duplicate groups and stats."""
         ids = [doc.document.id for doc in ctx.documents]
+        seen_ids = {*ctx.options.seen_ids, *(d.id for d in ctx.options.seen_documents)}
         documents = tuple(
             DocumentInfo(
                 id=doc.document.id,
                 title=doc.title,
                 date=doc.date,
                 duplicate_of=None if dup is None else ids[dup],
+                date_inferred=bool(ctx.dates_inferred and ctx.dates_inferred[i]),
+                seen=doc.document.id in seen_ids,
             )
-            for doc, dup in zip(ctx.documents, ctx.duplicate_of, strict=True)
+            for i, (doc, dup) in enumerate(zip(ctx.documents, ctx.duplicate_of, strict=True))
         )
         duplicates = tuple(
             tuple(
@@ -265,9 +315,14 @@ class Pipeline:
             input_tokens_raw=extra.pop("input_tokens_raw", None),
             extra=extra,
         )
+        date_of = {doc.document.id: doc.date for doc in ctx.documents}
         sentences = tuple(
             dataclasses.replace(
-                s, conflicts=for_sentence(ctx.conflicts, s.citations, generated=s.generated)
+                s,
+                conflicts=for_sentence(ctx.conflicts, s.citations, generated=s.generated),
+                dates=date_mentions(s.text, date_of.get(s.citations[0].document_id))
+                if s.citations
+                else (),
             )
             for s in result.sentences
         )

@@ -208,8 +208,9 @@ def select(
     weights: RankWeights = RankWeights(),
     evidence: Evidence | None = None,
     scorer: SupportScorer | None = None,
+    lead: RankedFact | None = None,
 ) -> list[RankedFact]:
-    """Pick facts by MMR within the budget and return them in reading order.
+    """Pick facts by MMR within the budget, ``lead`` first; returns them in the order picked.
 
     A candidate that repeats a chosen fact is never picked: one whose vectors are as close
     as ``redundancy_threshold`` to it, or (with a ``scorer``) whose sentence states the
@@ -248,6 +249,10 @@ def select(
         )
         mmr[~available] = -np.inf
         k = int(np.argmax(mmr))
+        if not chosen and lead is not None:
+            first = next((j for j, r in enumerate(ranked) if r is lead), None)
+            if first is not None and available[first]:
+                k = first
         available[k] = False
         chosen.append(k)
         words_used += int(words[k])
@@ -259,8 +264,7 @@ def select(
         max_sim = np.maximum(max_sim, sims)
         if scorer is not None and evidence is not None:
             _drop_repeats(k, ranked, sims, available, evidence, scorer)
-    picked = [ranked[k] for k in chosen]
-    return order(picked, sentences, documents)
+    return [ranked[k] for k in chosen]
 
 
 #: Only candidates at least this close to a chosen fact are asked whether they repeat it.
@@ -286,19 +290,3 @@ def _drop_repeats(
     for j, p in zip(near, np.maximum(forward, backward).tolist(), strict=True):
         if p >= scorer.thresholds.repeat:
             available[j] = False
-
-
-def order(
-    facts: Sequence[RankedFact], sentences: Sequence[Sentence], documents: Sequence[ParsedDocument]
-) -> list[RankedFact]:
-    """Reading order: date first reported (undated last), then position in the articles."""
-
-    def key(fact: RankedFact) -> tuple[dt.date, int, int, int]:
-        members = [sentences[m] for m in fact.cluster.members]
-        dated = [documents[s.doc].date for s in members if documents[s.doc].date is not None]
-        first_date = min(dated) if dated else dt.date.max
-        first = min(members, key=lambda s: (s.index, s.doc))
-        rep = sentences[fact.cluster.representative]
-        return first_date, first.index, first.doc, rep.index
-
-    return sorted(facts, key=key)

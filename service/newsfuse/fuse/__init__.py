@@ -50,6 +50,8 @@ class FusionContext:
     """Per document: the index of the earlier document it copies, or ``None``."""
     conflicts: tuple[Conflict, ...] = ()
     """Every disagreement between sources found in the request, most sources first."""
+    dates_inferred: tuple[bool, ...] = ()
+    """Per document: its date was inferred from the text and the cluster."""
 
     def shown_sentence(self, k: int) -> int:
         """The flat index of the sentence telling ``selected[k]``."""

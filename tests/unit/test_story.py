@@ -1,0 +1,102 @@
+"""Story rules on hand-written clusters: lead, chronological order, inferred dates, updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from newsfuse.errors import InvalidInput
+from newsfuse.timeline import chronology_inversions, event_date
+from newsfuse.types import Document, SummaryOptions
+
+EARLY = Document(
+    id="early",
+    date=dt.date(2025, 3, 3),
+    text=(
+        "The city council of Springfield approved a new budget for public schools on Monday.\n\n"
+        "The budget raises spending on teachers by ten percent over two years, officials said.\n\n"
+        "Parents had protested outside the city hall on Saturday, demanding smaller classes."
+    ),
+)
+LATE = Document(
+    id="late",
+    date=dt.date(2025, 3, 20),
+    text=(
+        "Teachers in Springfield began a strike on Wednesday over classroom sizes and pay.\n\n"
+        "The union said the strike would continue until the council reopens negotiations.\n\n"
+        "Schools across the city stayed closed on Thursday as picket lines formed at dawn."
+    ),
+)
+
+
+def test_after_the_lead_facts_are_told_in_the_order_they_happened(pipeline):
+    # Given late first: whatever leads, the rest runs from 3 March to 19 March.
+    summary = pipeline.summarize([LATE, EARLY], SummaryOptions(max_words=200))
+    dates = {d.id: d.date for d in summary.documents}
+    told = [
+        event_date(s.text, dates[s.citations[0].document_id]) for s in summary.sentences[1:]
+    ]
+    assert len(told) >= 2
+    assert chronology_inversions(told) == 0
+
+
+def test_relative_days_are_resolved_and_shown(pipeline):
+    summary = pipeline.summarize([LATE, EARLY], SummaryOptions(max_words=200))
+    strike = next(s for s in summary.sentences if "strike on Wednesday" in s.text)
+    (mention,) = strike.dates
+    assert mention.date == dt.date(2025, 3, 19)
+    assert strike.text[mention.start : mention.end] == mention.text
+    assert "Wednesday" in mention.text
+
+
+def test_an_undated_later_report_gets_an_inferred_date_and_overturns_the_plan(pipeline):
+    planned = [
+        Document(
+            id=f"plan{i}",
+            date=dt.date(2025, 10, 17),
+            text=(
+                "President Anna Berg said on Thursday she will meet Prime Minister Jonas Lind "
+                f"in Vienna next month to discuss the trade dispute{tail}.\n\n"
+                "Officials from both countries will prepare the summit in the coming weeks."
+            ),
+        )
+        for i, tail in enumerate(("", ", her office said", ", according to officials"))
+    ]
+    called_off = Document(
+        id="later",
+        text=(
+            "President Anna Berg has called off the planned summit with Prime Minister Jonas "
+            "Lind in Vienna after talks between their ministers broke down.\n\n"
+            "Berg had announced the Vienna summit with Lind last week, saying on Thursday, "
+            "October 16, that she would meet him there next month."
+        ),
+    )
+    summary = pipeline.summarize([*planned, called_off], SummaryOptions(max_words=120))
+    info = {d.id: d for d in summary.documents}
+    assert info["later"].date_inferred and info["later"].date > dt.date(2025, 10, 17)
+    assert not info["plan0"].date_inferred
+    assert "called off" in summary.sentences[0].text
+
+
+def test_an_update_summary_tells_only_what_is_new(pipeline):
+    summary = pipeline.summarize(
+        [LATE], SummaryOptions(max_words=200, seen_documents=(EARLY,))
+    )
+    assert summary.sentences
+    assert all(s.citations[0].document_id == "late" for s in summary.sentences)
+    assert not any("approved a new budget" in s.text for s in summary.sentences)
+    info = {d.id: d for d in summary.documents}
+    assert info["early"].seen and not info["late"].seen
+
+
+def test_seen_ids_name_documents_of_the_request(pipeline):
+    with pytest.raises(InvalidInput) as error:
+        pipeline.summarize([LATE, EARLY], SummaryOptions(seen_ids=("nope",)))
+    assert error.value.field == "options.seen_ids[0]"
+    with pytest.raises(InvalidInput, match="nothing new"):
+        pipeline.summarize([LATE, EARLY], SummaryOptions(seen_ids=("late", "early")))
+    with pytest.raises(InvalidInput) as error:
+        pipeline.summarize([LATE], SummaryOptions(seen_documents=(LATE,)))
+    assert error.value.field == "options.seen_documents[0].id"
+    summary = pipeline.summarize([LATE, EARLY], SummaryOptions(seen_ids=("early",)))
+    assert all(s.citations[0].document_id == "late" for s in summary.sentences)
