@@ -15,7 +15,7 @@ $(BIN)/newsfuse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_SPEC)
-	$(BIN)/pip install --quiet -e ".[test,bench,fetch]"
+	$(BIN)/pip install --quiet -e ".[test,bench,fetch,http]"
 	touch $@
 
 setup: $(BIN)/newsfuse
