@@ -3,8 +3,8 @@
 
    Plain script, no build step, nothing fetched but this server's own /v1 API. Two modes:
    - live (served at /): compose a cluster (pasted text, dropped files), POST /v1/summarize;
-   - report (newsfuse summarize --format html): the request and summary are inline, in
-     <script type="application/json" id="newsfuse-report">, and nothing is fetched at all.
+   - report (newsfuse summarize --format html): the request and summary are inline, in a
+     JSON script element with the id newsfuse-report, and nothing is fetched at all.
 
    Offsets in the summary JSON are Python str indices, i.e. Unicode code points; JavaScript
    strings index UTF-16 code units, so every offset goes through codePointIndex() first. */
