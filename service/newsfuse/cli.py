@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -339,6 +340,9 @@ JSON, missing fields, limits...), {"id": ..., "line": N, "error": {"reason": ...
 --resume appends to FILE and skips every id already in it, so a run that was interrupted
 continues where it stopped and writes each id exactly once. A progress bar (clusters done,
 clusters/s, ETA) goes to stderr when it is a terminal.
+
+To read one cluster's summary beside its articles, pipe its input line to
+'newsfuse summarize - --format html -o FILE' (batch writes JSON lines only).
 """
 
 
@@ -381,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="format",
         action="store_const",
         const="json",
-        help="the same as --format json",
+        help="the same as --format json (default off)",
     )
     p.add_argument(
         "-o",
@@ -449,9 +453,21 @@ class HelpFormatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         import textwrap
 
-        lines = []
+        # Consecutive plain lines are one paragraph, filled to the width; an indented line
+        # (an example, an exit code) stays a line of its own, wrapped under its own text.
+        units: list[str] = []
         for line in text.splitlines():
-            wrapped = textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent)
+            plain = bool(line) and not line[0].isspace()
+            if plain and units and units[-1] and not units[-1][0].isspace():
+                units[-1] += " " + line
+            else:
+                units.append(line)
+        lines = []
+        for unit in units:
+            hanging = re.match(r"\s*(\d+\s+)?", unit).group(0)  # "  2  invalid_input: ..."
+            wrapped = textwrap.wrap(
+                unit, width, initial_indent=indent, subsequent_indent=indent + " " * len(hanging)
+            )
             lines.extend(wrapped or [""])
         return "\n".join(lines)
 
