@@ -46,8 +46,9 @@ def grpc_health(server, service: str = "") -> str:
 
 # --- the same summary as the command line ---------------------------------------------------
 @pytest.mark.slow
-def test_curl_summarize_returns_what_summarize_json_prints(tmp_path: Path) -> None:
-    """``curl -XPOST :N/v1/summarize -d @cluster.json`` = ``newsfuse summarize --json``."""
+def test_curl_summarize_returns_what_summarize_json_prints(tmp_path: Path, minilm) -> None:
+    """``curl -XPOST :N/v1/summarize -d @cluster.json`` = ``newsfuse summarize --json`` (its own
+    process, loading its own MiniLM)."""
     paths = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples" / "budapest").glob("*.txt"))
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("NEWSFUSE_")}
@@ -62,7 +63,7 @@ def test_curl_summarize_returns_what_summarize_json_prints(tmp_path: Path) -> No
             documents.append({"id": path, "text": handle.read()})
     request = tmp_path / "cluster.json"
     request.write_text(json.dumps({"documents": documents}), encoding="utf-8")
-    with http_server(factory=Pipeline.load) as server:
+    with http_server(factory=lambda settings: Pipeline(settings, minilm)) as server:
         url = f"http://127.0.0.1:{server.http_port}/v1/summarize"
         if shutil.which("curl"):
             answer = subprocess.run(
