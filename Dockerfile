@@ -41,8 +41,9 @@ RUN pip install --upgrade pip \
 WORKDIR /src
 # .dockerignore keeps tests, caches, virtualenvs and local weights out of this copy.
 COPY . .
-# `fetch` brings huggingface_hub for the model fetch below.
-RUN pip install ".[fetch]"
+# `fetch` brings huggingface_hub for the model fetch below; `http` the HTTP/JSON transport
+# and the web page (off unless NEWSFUSE_HTTP_PORT is set).
+RUN pip install ".[fetch,http]"
 
 FROM builder AS models
 # A name from the models/ manifest to bake into the image; empty: the extractive default,

@@ -9,13 +9,13 @@ BIN := $(VENV)/bin
 #   make TORCH_SPEC='torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu' setup
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup example test lint bench-speed bench-quality clean
+.PHONY: setup example test lint screenshot bench-speed bench-quality clean
 
 $(BIN)/newsfuse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_SPEC)
-	$(BIN)/pip install --quiet -e ".[test,bench,fetch]"
+	$(BIN)/pip install --quiet -e ".[test,bench,fetch,http]"
 	touch $@
 
 setup: $(BIN)/newsfuse
@@ -28,6 +28,12 @@ lint: setup
 
 test: setup lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+# docs/img/reader.png: the reader on the example cluster, from the browser test that checks it
+# (needs chromium and chromium-driver: apt-get install chromium chromium-driver).
+screenshot: setup
+	NEWSFUSE_SCREENSHOT=docs/img/reader.png HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q \
+		tests/web/test_reader.py -k sample_cluster
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

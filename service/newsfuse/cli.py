@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -148,12 +149,35 @@ def _summarize(args: argparse.Namespace) -> int:
         quiet_model_loading()
         with SummarizerService(settings, warmup=False).load() as service:
             summary = service.summarize(request)
-    if args.json:
-        json.dump(summary_to_dict(summary), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+    if args.format == "json":
+        text = json.dumps(summary_to_dict(summary), ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "html":
+        from newsfuse.reader import report_html
+
+        text = report_html(request, summary)
     else:
-        print(render_human(summary))
+        text = render_human(summary) + "\n"
+    _write_output(args.output, text)
     return EXIT_OK
+
+
+def _write_output(path: str, text: str) -> None:
+    """``text`` to stdout (``-``) or to a file, replaced whole only once it is written."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInput(path, "is a directory, not a file")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(path, f"cannot write ({exc.strerror or exc})") from None
 
 
 def _client(args: argparse.Namespace, settings: Settings) -> Any:
@@ -326,6 +350,9 @@ JSON, missing fields, limits...), {"id": ..., "line": N, "error": {"reason": ...
 --resume appends to FILE and skips every id already in it, so a run that was interrupted
 continues where it stopped and writes each id exactly once. A progress bar (clusters done,
 clusters/s, ETA) goes to stderr when it is a terminal.
+
+To read one cluster's summary beside its articles, pipe its input line to
+'newsfuse summarize - --format html -o FILE' (batch writes JSON lines only).
 """
 
 
@@ -348,13 +375,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="summarize one cluster: article files, or its JSON on stdin (-)",
         description="Summarize one cluster of articles: FILE... (one article per UTF-8 file, "
         "its path as its id) or - (the cluster's JSON on stdin, as one line of 'newsfuse "
-        "batch'). In process, or through a server with --server.",
+        "batch'). In process, or through a server with --server. --format html -o report.html "
+        "writes one self-contained page that shows each sentence's cited spans in the sources.",
     )
     p.add_argument(
         "files", nargs="+", metavar="FILE", help="UTF-8 text files, one article each; or -"
     )
     _budget_options(p)
-    p.add_argument("--json", action="store_true", help="print JSON instead of text (default off)")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="text: the summary with [n] markers and the sources; json: the machine form; "
+        "html: one self-contained page showing the cited spans in the sources, to open "
+        "offline (default text)",
+    )
+    p.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const="json",
+        help="the same as --format json (default off)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="FILE",
+        help="write to FILE instead of stdout (default - : stdout)",
+    )
     p.add_argument(
         "--seen",
         nargs="+",
@@ -422,9 +471,21 @@ class HelpFormatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         import textwrap
 
-        lines = []
+        # Consecutive plain lines are one paragraph, filled to the width; an indented line
+        # (an example, an exit code) stays a line of its own, wrapped under its own text.
+        units: list[str] = []
         for line in text.splitlines():
-            wrapped = textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent)
+            plain = bool(line) and not line[0].isspace()
+            if plain and units and units[-1] and not units[-1][0].isspace():
+                units[-1] += " " + line
+            else:
+                units.append(line)
+        lines = []
+        for unit in units:
+            hanging = re.match(r"\s*(\d+\s+)?", unit).group(0)  # "  2  invalid_input: ..."
+            wrapped = textwrap.wrap(
+                unit, width, initial_indent=indent, subsequent_indent=indent + " " * len(hanging)
+            )
             lines.extend(wrapped or [""])
         return "\n".join(lines)
 

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from newsfuse.errors import ModelLoadError
+from newsfuse.modeling import no_progress_bars
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,13 +79,14 @@ class TransformerEmbedder:
         started = time.perf_counter()
         self.device = resolve_device(device)
         self._torch = torch
-        self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.dtype = _embedding_dtype(self.device, dtype)
-        self._model = (
-            AutoModel.from_pretrained(path, local_files_only=True)
-            .to(device=self.device, dtype=self.dtype)
-            .eval()
-        )
+        with no_progress_bars():
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            self._model = (
+                AutoModel.from_pretrained(path, local_files_only=True)
+                .to(device=self.device, dtype=self.dtype)
+                .eval()
+            )
         self.batch_size = batch_size
         self.max_length = max_length
         self.pad_multiple = pad_multiple

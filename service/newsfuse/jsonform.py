@@ -14,7 +14,8 @@ Unknown fields are refused, so a misspelt option never goes unnoticed. Every pro
 ``InvalidInput`` whose field is the JSON path (``documents[2].date``).
 
 A summary is ``output.summary_to_dict`` (``summary_from_dict`` reads it back); an error is
-``{"reason", "message", "field"?, "retryable"}`` by the error table.
+``{"reason", "message", "field"?, "retryable"}`` by the error table; what a service says
+about itself is ``info_to_dict``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from newsfuse.api import ClusterRequest
+from newsfuse.api import ClusterRequest, ServiceInfo
 from newsfuse.errors import (
     Internal,
     InvalidInput,
@@ -39,6 +40,7 @@ from newsfuse.types import MODES, Document, SummaryOptions
 __all__ = [
     "error_from_dict",
     "error_to_dict",
+    "info_to_dict",
     "parse_request",
     "request_from_dict",
     "request_to_dict",
@@ -219,3 +221,18 @@ def error_from_dict(data: dict[str, Any]) -> NewsfuseError:
     message = str(data.get("message", ""))
     error = error_from_reason(str(data.get("reason", "")), message, str(data.get("field", "")))
     return error if error is not None else Internal(message)
+
+
+# --- service info -----------------------------------------------------------------------
+def info_to_dict(info: ServiceInfo) -> dict[str, Any]:
+    """The JSON form of ``ServiceInfo`` (HTTP ``GET /v1/info``)."""
+    return {
+        "version": info.version,
+        "model": info.model,
+        "embedding_model": info.embedding_model,
+        "device": info.device,
+        "modes": list(info.modes),
+        "default_max_words": info.default_max_words,
+        "limits": dict(info.limits),
+        "batching": dict(info.batching),
+    }

@@ -9,10 +9,13 @@ maximum input length).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,42 @@ from newsfuse.errors import ModelLoadError
 from newsfuse.settings import CPU_DTYPES
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class _ProgressBars:
+    """Turns transformers' progress bars off while newsfuse loads models, then back on.
+
+    transformers draws a "Loading weights" bar on stderr for every ``from_pretrained``: noise
+    in a library's user's terminal or logs. Its switch is process-wide, so newsfuse flips it
+    only for the duration of its own loading (nested and concurrent loads counted) and then
+    restores what the caller had chosen.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._were_on = False
+
+    @contextlib.contextmanager
+    def off(self) -> Iterator[None]:
+        from transformers.utils import logging as hf_logging
+
+        with self._lock:
+            if self._depth == 0:
+                self._were_on = hf_logging.is_progress_bar_enabled()
+                hf_logging.disable_progress_bar()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._were_on:
+                    hf_logging.enable_progress_bar()
+
+
+no_progress_bars = _ProgressBars().off
+"""``with no_progress_bars(): ...`` loads models without transformers' progress bars."""
 
 EXPECTED = (
     "a local Hugging Face encoder-decoder (seq2seq) checkpoint such as BART, distilBART, "
@@ -224,14 +263,19 @@ def load_model(
     Raises:
         ModelLoadError: naming the directory and what was expected.
     """
+    with no_progress_bars():
+        return _load_model(path, device, threads, cpu_dtype, max_input_tokens)
+
+
+def _load_model(
+    path: str | Path, device: str, threads: int, cpu_dtype: str, max_input_tokens: int
+) -> Seq2SeqModel:
     info = inspect_checkpoint(path)
     directory = info.path
     started = time.perf_counter()
     import torch
-    import transformers
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
 
-    transformers.utils.logging.disable_progress_bar()
     resolved, dtype, quantize = select_device(device, cpu_dtype)
     if resolved == "cpu" and threads > 0:
         torch.set_num_threads(threads)

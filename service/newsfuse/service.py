@@ -30,6 +30,7 @@ from newsfuse.api import ClusterRequest, ClusterResult, ServiceInfo, ServiceStat
 from newsfuse.batching import BatchObserver, Call, ModelTimeout
 from newsfuse.engine import Engine
 from newsfuse.errors import Cancelled, DeadlineExceeded, Internal, NewsfuseError, Unavailable
+from newsfuse.modeling import no_progress_bars
 from newsfuse.pipeline import Pipeline
 from newsfuse.settings import Settings
 from newsfuse.types import MODES, Summary, SummaryOptions
@@ -94,7 +95,9 @@ class SummarizerService:
         """Load (and warm up) the models; ``SERVING`` afterwards, ``FAILED`` and raise on error."""
         started = time.perf_counter()
         try:
-            engine = Engine(self._factory(self.settings), self.settings, self._observer)
+            with no_progress_bars():  # every model the factory loads, the support model's too
+                pipeline = self._factory(self.settings)
+            engine = Engine(pipeline, self.settings, self._observer)
             if self._warmup:
                 engine.warmup()
         except BaseException as exc:

@@ -69,6 +69,9 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 50051
     metrics_port: int = 9090
+    http_port: int | None = None
+    """Port of the HTTP/JSON API and the web page, served beside gRPC by the same process
+    (needs the ``http`` extra); unset: no HTTP; 0: any free port."""
     max_batch_size: int = 16
     max_wait_ms: float = 5.0
     max_queue: int = 256
@@ -158,6 +161,10 @@ class Settings:
                 "settings threads, max_wait_ms, grace_seconds and batch_timeout_seconds "
                 "must be >= 0"
             )
+        for name in ("port", "metrics_port", "http_port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ValueError(f"setting {name} must be a port number 0-65535, got {value}")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("settings tls_cert and tls_key must be given together")
         if self.embed_dtype not in EMBED_DTYPES:

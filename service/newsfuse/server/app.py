@@ -1,10 +1,12 @@
 """The newsfuse gRPC server: Summarizer, health, reflection, metrics, auth, graceful drain.
 
-A transport around one ``SummarizerService`` (the core). Start-up order: the port opens at
-once with health NOT_SERVING (Summarizer calls get UNAVAILABLE); the service loads and warms
-up its models in a background thread; health follows the service's state and turns SERVING.
-``stop`` (SIGTERM/SIGINT under ``run``) drains the service (health NOT_SERVING), refuses new
-calls, lets calls in flight finish within the grace period, then exits.
+A transport around one ``SummarizerService`` (the core); with ``Settings.http_port`` the
+HTTP/JSON transport (``newsfuse.http``) serves the same service, batchers and metrics from
+the same process. Start-up order: the ports open at once with health NOT_SERVING (Summarizer
+calls get UNAVAILABLE); the service loads and warms up its models in a background thread;
+health follows the service's state and turns SERVING. ``stop`` (SIGTERM/SIGINT under
+``run``) drains the service (health NOT_SERVING, HTTP ``/readyz`` 503), refuses new calls on
+both transports, lets calls in flight finish within the grace period, then exits.
 
 Health has two meanings, asked by service name (``grpc.health.v1``):
 
@@ -94,6 +96,9 @@ class NewsfuseServer:
         self._stop_lock = threading.Lock()
         self.port = 0
         self.metrics_port = 0
+        self.http_port = 0
+        self.http: Any = None
+        """The ``newsfuse.http.server.HttpServer`` when ``settings.http_port`` is set."""
         interceptors = (
             [_BearerAuth(settings.auth_token, self.metrics)] if settings.auth_token else []
         )
@@ -148,16 +153,34 @@ class NewsfuseServer:
             raise OSError(
                 f"cannot serve on {address} (metrics port {s.metrics_port}): {exc}"
             ) from exc
+        if s.http_port is not None:
+            try:
+                self.http_port = self._start_http()
+            except OSError as exc:
+                self.metrics.close()
+                raise OSError(f"cannot serve HTTP on {s.host}:{s.http_port}: {exc}") from exc
         self._server.start()
         _LOGGER.info(
-            "listening on %s:%d (%s), metrics on port %d",
+            "listening on %s:%d (%s), metrics on port %d%s",
             s.host,
             self.port,
             "TLS" if s.tls_cert else "plaintext",
             self.metrics_port,
+            f", HTTP on port {self.http_port}" if self.http is not None else "",
         )
         self.service.start_loading()
         return self
+
+    def _start_http(self) -> int:
+        try:
+            from newsfuse.http.app import HttpApi
+            from newsfuse.http.server import HttpServer
+        except ImportError as exc:
+            raise OSError(
+                f"HTTP needs the http extra ({exc.name} is missing): pip install 'newsfuse[http]'"
+            ) from exc
+        self.http = HttpServer(HttpApi(self.service, self.metrics), self.settings)
+        return self.http.start()
 
     @property
     def engine(self) -> Engine | None:
@@ -200,6 +223,8 @@ class NewsfuseServer:
         # Our own calls are done: close the port and everything else on it (long-lived
         # streams such as health Watch would otherwise hold the drain).
         self._server.stop(None).wait()
+        if self.http is not None:
+            self.http.stop()
         # Every call is answered: a model call still running computes for nobody.
         self.service.close(timeout=0.5)
         self.metrics.close()

@@ -20,6 +20,11 @@ _SERVE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("--host", str, "address to listen on"),
     ("--port", int, "gRPC port, 0 for any free one"),
     ("--metrics-port", int, "Prometheus /metrics port, 0 for any free one"),
+    (
+        "--http-port",
+        int,
+        "HTTP/JSON API and web page port, 0 for any free one; unset: no HTTP",
+    ),
     ("--model", str, "local seq2seq checkpoint directory; unset: extractive only"),
     ("--device", str, "auto, cpu, cuda or cuda:N"),
     ("--threads", int, "torch CPU threads (0: one per core)"),
@@ -55,12 +60,13 @@ def register(subparsers: Any) -> None:
     """Add the ``serve`` and ``health`` subcommands."""
     serve = subparsers.add_parser(
         "serve",
-        help="run the gRPC server",
-        description="Run the newsfuse gRPC server. Every flag overrides its NEWSFUSE_* "
-        "environment variable (e.g. --max-queue: NEWSFUSE_MAX_QUEUE). The bearer token "
+        help="run the gRPC server (and the HTTP/JSON API and web page with --http-port)",
+        description="Run the newsfuse gRPC server, and with --http-port the HTTP/JSON API and "
+        "the web page beside it, on the same models and batches. Every flag overrides its "
+        "NEWSFUSE_* environment variable (e.g. --max-queue: NEWSFUSE_MAX_QUEUE). The bearer token "
         "is only read from NEWSFUSE_AUTH_TOKEN, so it never shows in a process list.",
         epilog="exit codes:\n    0  stopped by SIGTERM or SIGINT after draining the calls in "
-        "flight\n    1  the models could not be loaded, or the port is taken",
+        "flight\n    1  the models could not be loaded, or a port is taken",
     )
     for flag, kind, text in _SERVE_FLAGS:
         metavar = "DIR" if flag == "--model" else ("FILE" if flag.startswith("--tls") else None)

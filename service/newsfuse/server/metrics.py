@@ -36,7 +36,24 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
-        self.inflight = Gauge("newsfuse_inflight_requests", "RPCs being served.", registry=r)
+        self.inflight = Gauge(
+            "newsfuse_inflight_requests",
+            "Summarizer calls being served (gRPC RPCs and HTTP /v1 requests).",
+            registry=r,
+        )
+        self.http_requests = Counter(
+            "newsfuse_http_requests",
+            "Finished HTTP requests by route and status code.",
+            ("route", "status"),
+            registry=r,
+        )
+        self.http_latency = Histogram(
+            "newsfuse_http_request_seconds",
+            "HTTP request latency by route (a streamed batch: until its last line).",
+            ("route",),
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.queue_time = Histogram(
             "newsfuse_queue_seconds",
             "Time an item waited for its batch, by stage.",
@@ -108,8 +125,17 @@ class Metrics:
         self.requests.labels(method, code).inc()
         self.latency.labels(method).observe(seconds)
 
+    def http_finished(self, route: str, status: int, seconds: float, *, counted: bool) -> None:
+        """An HTTP request is answered; ``counted``: it was counted by ``started``."""
+        if counted:
+            with self._lock:
+                self._inflight -= 1
+            self.inflight.dec()
+        self.http_requests.labels(route, str(status)).inc()
+        self.http_latency.labels(route).observe(seconds)
+
     def inflight_calls(self) -> int:
-        """Summarizer calls being served now."""
+        """Summarizer calls being served now (gRPC and HTTP): a drain waits for them."""
         with self._lock:
             return self._inflight
 
