@@ -7,15 +7,17 @@ from newsfuse import dedup as dedup_module
 from newsfuse.dedup import deduplicate, near_duplicate_pairs, similar_pairs
 from newsfuse.embed import HashingEmbedder
 from newsfuse.ingest import ingest_all
+from newsfuse.support import SupportModel, SupportScorer
 from newsfuse.types import Document
 
+# The features-only scorer: dedup's own logic is under test here, not the pair reader.
+SCORER = SupportScorer(SupportModel.default())
 
-def _run(texts: list[str], paraphrase_threshold: float = 0.8):
+
+def _run(texts: list[str]):
     parsed = ingest_all([Document(id=f"d{i}", text=t) for i, t in enumerate(texts)])
     sentences = [s for d in parsed for s in d.sentences]
-    result = deduplicate(
-        sentences, HashingEmbedder().encode, len(parsed), paraphrase_threshold=paraphrase_threshold
-    )
+    result = deduplicate(sentences, HashingEmbedder().encode, len(parsed), SCORER)
     return sentences, result
 
 
@@ -59,7 +61,7 @@ def test_exact_repeats_are_embedded_once():
         seen.extend(texts)
         return embedder.encode(texts)
 
-    result = deduplicate(sentences, encode, len(parsed))
+    result = deduplicate(sentences, encode, len(parsed), SCORER)
     assert seen == ["The dam broke at noon.", "Rescue teams arrived."]
     assert result.embeddings.shape == (60, embedder.dim)
     assert len(result.clusters) == 2
