@@ -33,6 +33,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 #: at most 4 padded lengths up to MiniLM's 128 tokens. The memory experiments of
 #: docs/reliability.md used 32 (8 gives 16 lengths: less padding, four times the shapes).
 PAD_MULTIPLE = 32
+#: Batches of the model have a multiple of this many rows (see ``TransformerEmbedder.encode``).
+_ROW_MULTIPLE = 8
 
 
 class Embedder(Protocol):
@@ -133,8 +135,13 @@ class TransformerEmbedder:
                 rows = buckets[length]
                 for lo in range(0, len(rows), self.batch_size):
                     idx = rows[lo : lo + self.batch_size]
+                    # The row count is rounded up too (copies of the last row, dropped after),
+                    # so that a padded length comes in a few batch shapes, not one per count.
+                    filled = min(-(-len(idx) // _ROW_MULTIPLE) * _ROW_MULTIPLE, self.batch_size)
+                    filled = max(filled, len(idx))
                     batch = self._tokenizer.pad(
-                        [{k: encoded[k][i] for k in fields} for i in idx],
+                        [{k: encoded[k][i] for k in fields} for i in idx]
+                        + [{k: encoded[k][idx[-1]] for k in fields}] * (filled - len(idx)),
                         padding="max_length",
                         max_length=length,
                         return_tensors="pt",
@@ -144,7 +151,7 @@ class TransformerEmbedder:
                     mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    out[idx] = pooled.float().cpu().numpy()
+                    out[idx] = pooled[: len(idx)].float().cpu().numpy()
         return out
 
 
