@@ -57,6 +57,11 @@ RUN mkdir -p /models \
 
 FROM base AS runtime
 ARG MODEL=""
+# jemalloc replaces glibc malloc (LD_PRELOAD below): with glibc the server's memory kept
+# growing under load, with jemalloc it stays flat (docs/reliability.md, "Memory").
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libjemalloc2 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin newsfuse
 COPY --from=builder /opt/venv /opt/venv
 # root-owned and read-only for the server
@@ -64,9 +69,11 @@ COPY --from=models /models /models
 # NEWSFUSE_MODEL is /models/<MODEL> when a model was baked in, else empty (extractive).
 # Weights are never downloaded at run time: the hub is switched off.
 # Idle OpenMP threads sleep rather than spin (torch shares cores with the server's threads).
+# The dynamic loader finds libjemalloc.so.2 by name in the system library directory.
 ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     OMP_WAIT_POLICY=PASSIVE \
+    LD_PRELOAD=libjemalloc.so.2 \
     NEWSFUSE_MODEL=${MODEL:+/models/${MODEL}} \
     NEWSFUSE_HOST=0.0.0.0 \
     NEWSFUSE_PORT=50051 \

@@ -5,23 +5,33 @@ from this process over gRPC, in three phases:
 
 * ``inputs`` — pathological requests one after the other (a 5 MB document, 2,000 small
   documents, 200,000 characters without punctuation, a 50,000-character sentence, random
-  Unicode, HTML with scripts, numbers only, a single word, 100 identical documents, and a
-  request at the sentence limit): status, seconds, and health after each;
+  Unicode, HTML with scripts, numbers only, a single word, 100 identical documents, 3 MB of
+  one article repeated, and a request at the sentence limit): status, seconds, and health
+  after each;
 * ``soak`` — ``--concurrency`` closed-loop callers (default 16) for ``--warmup`` +
   ``--seconds`` (default 10 + 30) with mixed cluster sizes (subsets of
   ``examples/budapest`` and synthetic clusters of 1-12 documents); every status counted
   (only ``RESOURCE_EXHAUSTED`` is designed back-pressure, anything else is a failure), server
-  RSS when SERVING, after the warm-up and at the end, p50/p99 per window, health afterwards;
+  RSS when SERVING, after the warm-up, every ``--rss-every`` seconds (default 30) and at the
+  end, its growth after the warm-up and over the last half of the measured time, p50/p99
+  per window, health afterwards;
 * ``sigterm`` — the same load, SIGTERM after ``--sigterm-after`` seconds: every call the
   server accepted (it echoed the request id) must end OK or ``UNAVAILABLE``; none may vanish
   (no answer, or another status); the exit code and the seconds to exit.
 
     python bench/soak.py                                   # all phases, 30 s soak
+    python bench/soak.py --phases inputs soak --after-inputs   # 30 s soak after the inputs
+    python bench/soak.py --long       # 10 min (after 60 s warm-up) right after the inputs
     python bench/soak.py --phases soak sigterm --seconds 60
 
-The server runs with its defaults (the limits in ``docs/reliability.md``); ``--server-env``
-adds or overrides variables of its environment. Prints tables and writes
-``bench/results/soak.json``. Every loop is bounded in time and calls go to 127.0.0.1 only.
+By default the soak starts on a fresh server (its RSS baseline is the server as it comes
+up); with ``--after-inputs`` (implied by ``--long``) it runs on the server that has just
+taken the hostile inputs, as an outside tester would do it. The server runs with its
+defaults (the limits in ``docs/reliability.md``) and with jemalloc preloaded when this
+machine has it (``libjemalloc.so.2``, as the container image does; ``--no-jemalloc`` for
+glibc's malloc); ``--server-env`` adds or overrides variables of its environment. Prints
+tables and writes ``bench/results/soak.json``. Every loop is bounded in time and calls go
+to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes.util
 import logging
 import os
 import random
@@ -60,9 +71,17 @@ from newsfuse.wire import REQUEST_ID_KEY  # noqa: E402
 
 _LOGGER = logging.getLogger("bench.soak")
 
-#: Environment of the server under test on top of ours: none, it runs with the defaults
-#: (``--server-env`` adds ``NEWSFUSE_*`` or allocator variables).
-SERVER_ENV: dict[str, str] = {}
+
+def jemalloc_env() -> dict[str, str]:
+    """``LD_PRELOAD`` of jemalloc, as the container image sets it, when this machine has it."""
+    found = ctypes.util.find_library("jemalloc")  # "libjemalloc.so.2" (Debian: libjemalloc2)
+    return {"LD_PRELOAD": found} if found else {}
+
+
+#: Environment of the server under test on top of ours: its settings are the defaults, its
+#: allocator jemalloc where installed (``--server-env`` adds ``NEWSFUSE_*`` or allocator
+#: variables).
+SERVER_ENV: dict[str, str] = jemalloc_env()
 #: Statuses that are designed behaviour under load, not failures.
 BACK_PRESSURE = {"RESOURCE_EXHAUSTED"}
 
@@ -139,6 +158,12 @@ def _html_page() -> str:
     )
 
 
+def repeated_article(chars: int = 3_000_000) -> str:
+    """One example article over and over (a scraper looping), cut at ``chars``."""
+    article = corpus()[2].text.rstrip() + "\n\n"
+    return (article * (chars // len(article) + 1))[:chars]
+
+
 def _random_unicode(rng: random.Random, chars: int) -> str:
     # Any code point but surrogates (protobuf strings are UTF-8).
     return "".join(
@@ -177,6 +202,7 @@ PATHOLOGICAL: dict[str, Callable[[], list[Document]]] = {
     "100 identical documents": _case(
         lambda rng, w: [Document(f"copy-{i}", corpus()[1].text) for i in range(100)]
     ),
+    "3 MB: one article repeated": _case(lambda rng, w: [Document("looped", repeated_article())]),
 }
 """The hostile inputs of the ``inputs`` phase: name -> builder of the request's documents."""
 
@@ -256,6 +282,7 @@ class CallRecord:
     accepted: bool
     message: str
     documents: int
+    request_id: str = ""
 
 
 @dataclass
@@ -272,13 +299,16 @@ async def drive(
     *,
     stagger: float = 0.0,
     stop_when_refused: bool = False,
+    keep_calling_while_draining: bool = False,
     timeout: float = 120.0,
 ) -> Load:
     """``concurrency`` closed-loop callers until ``until`` (monotonic).
 
     Each caller starts after a random delay of up to ``stagger`` seconds (so that they do not
     move in lockstep); with ``stop_when_refused`` a caller stops at its first call the server
-    did not accept (as a client of a draining server would go elsewhere).
+    refused — ``UNAVAILABLE`` "draining", or not accepted at all once the port is closed — as
+    a client of a draining server would go elsewhere; ``keep_calling_while_draining`` makes
+    it go on through "draining" refusals until the port closes (a flood of retries).
     """
     load = Load()
     words = vocabulary()
@@ -310,10 +340,19 @@ async def drive(
                     code, message = exc.code().name, exc.details() or ""
                 load.records.append(
                     CallRecord(
-                        sent, time.monotonic(), code, accepted, message[:160], len(documents)
+                        sent,
+                        time.monotonic(),
+                        code,
+                        accepted,
+                        message[:160],
+                        len(documents),
+                        request_id,
                     )
                 )
-                if stop_when_refused and not accepted:
+                draining = code == "UNAVAILABLE" and "draining" in message
+                if stop_when_refused and (
+                    not accepted or (draining and not keep_calling_while_draining)
+                ):
                     return
                 if code != "OK":
                     await asyncio.sleep(0.05)  # refused or failed: do not spin
@@ -365,8 +404,32 @@ def _mb(value: int | None) -> float | None:
     return None if value is None else round(value / 2**20, 1)
 
 
+def _cache_bytes(server: Server) -> int | None:
+    """Bytes in the server's embedding cache (its metrics), or None without a cache."""
+    try:
+        value = server.metrics().get("newsfuse_embedding_cache_bytes")
+    except OSError:
+        return None
+    return None if value is None else int(value)
+
+
+def _rss_at(samples: Sequence[tuple[float, int]], when: float) -> int | None:
+    """The first sample at or after ``when`` (the last one if none)."""
+    for at, value in samples:
+        if at >= when:
+            return value
+    return samples[-1][1] if samples else None
+
+
 def run_soak(
-    server: Server, *, concurrency: int, warmup: float, seconds: float, windows: int, seed: int = 1
+    server: Server,
+    *,
+    concurrency: int,
+    warmup: float,
+    seconds: float,
+    windows: int,
+    seed: int = 1,
+    rss_every: float = 30.0,
 ) -> dict[str, Any]:
     """The soak phase: warm-up, measured windows, RSS, statuses, health afterwards."""
     sampler = RssSampler(server.process.pid)
@@ -376,15 +439,19 @@ def run_soak(
     end = measured_from + seconds
     rss_warm: list[int | None] = []
 
+    cache_warm: list[float | None] = []
+
     def mark_warm() -> None:
         time.sleep(max(0.0, measured_from - time.monotonic()))
         rss_warm.append(sampler.now())
+        cache_warm.append(_cache_bytes(server))
 
     marker = threading.Thread(target=mark_warm, daemon=True)
     marker.start()
     load = asyncio.run(drive(server.address, concurrency, end, seed, stagger=warmup / 2))
     marker.join()
     rss_end = sampler.now()
+    cache_end = _cache_bytes(server)
     sampler.close()
     measured = [r for r in load.records if r.done >= measured_from]
     codes = Counter(r.code for r in load.records)
@@ -411,6 +478,20 @@ def run_soak(
     ok_all = [r.done - r.sent for r in measured if r.code == "OK"]
     warm = rss_warm[0] if rss_warm else None
     growth = (rss_end - warm) / warm if rss_end and warm else None
+    samples = sampler.samples
+    every = []
+    at = 0.0
+    while at <= end - start + 1e-6:
+        every.append(
+            {
+                "t_s": round(at),
+                "rss_mb": _mb(_rss_at(samples, start + at)),
+                "calls_answered": sum(1 for r in load.records if r.done <= start + at),
+            }
+        )
+        at += rss_every
+    half_from = _rss_at(samples, measured_from + seconds / 2)
+    last_half = [v for t, v in samples if t >= measured_from + seconds / 2]
     return {
         "concurrency": concurrency,
         "warmup_s": warmup,
@@ -435,6 +516,26 @@ def run_soak(
             "peak": _mb(sampler.peak()),
         },
         "rss_growth_after_warmup": None if growth is None else round(growth, 4),
+        # The embedding cache fills up to its bound during a soak of distinct sentences: how
+        # much of the growth it is (bytes it holds, from the server's metrics).
+        "embedding_cache_mb": {
+            "after_warmup": _mb(cache_warm[0])
+            if cache_warm and cache_warm[0] is not None
+            else None,
+            "end": _mb(cache_end) if cache_end is not None else None,
+        },
+        "rss_every_s": rss_every,
+        "rss_every": every,
+        "rss_last_half": {
+            "from_s": round(warmup + seconds / 2, 1),
+            "from_mb": _mb(half_from),
+            "end_mb": _mb(rss_end),
+            "growth": round((rss_end - half_from) / half_from, 4)
+            if rss_end and half_from
+            else None,
+            "min_mb": _mb(min(last_half, default=None)),
+            "max_mb": _mb(max(last_half, default=None)),
+        },
         "rss_curve_mb": [
             [round(t - start, 1), _mb(v)]
             for t, v in sampler.samples[:: max(1, len(sampler.samples) // 40)]
@@ -533,6 +634,18 @@ def _print_soak(soak: dict[str, Any]) -> None:
     rows = [[w["window"], w["from_s"], w["calls"], w["ok"], w["calls_per_s"], w["p50_s"],
              w["p99_s"]] for w in soak["windows"]]  # fmt: skip
     print(markdown_table(["window", "from s", "calls", "ok", "calls/s", "p50 s", "p99 s"], rows))
+    cache = soak["embedding_cache_mb"]
+    if cache["end"] is not None:
+        print(f"embedding cache MB: after warm-up {cache['after_warmup']}, end {cache['end']}")
+    half = soak["rss_last_half"]
+    if half["growth"] is not None:
+        print(
+            f"RSS over the last half (from {half['from_s']:.0f} s): {half['from_mb']} → "
+            f"{half['end_mb']} MB ({half['growth']:+.1%}), range {half['min_mb']}–"
+            f"{half['max_mb']} MB"
+        )
+    rows = [[e["t_s"], e["rss_mb"], e["calls_answered"]] for e in soak["rss_every"]]
+    print(markdown_table(["t s (warm-up first)", "RSS MB", "calls answered"], rows))
 
 
 def _print_sigterm(result: dict[str, Any]) -> None:
@@ -554,14 +667,28 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds first")
     parser.add_argument("--windows", type=int, default=3, help="latency windows of the soak")
     parser.add_argument("--sigterm-after", type=float, default=8.0, help="seconds of load")
+    parser.add_argument("--rss-every", type=float, default=30.0, help="RSS table step, seconds")
+    parser.add_argument(
+        "--after-inputs", action="store_true", help="soak the server that took the inputs"
+    )
+    parser.add_argument(
+        "--long", action="store_true",
+        help="10-minute soak after 60 s of warm-up, on the server that took the inputs "
+        "(--phases inputs soak --after-inputs --warmup 60 --seconds 600 --windows 10)",
+    )  # fmt: skip
+    parser.add_argument("--no-jemalloc", action="store_true", help="glibc malloc in the server")
     parser.add_argument(
         "--server-env", nargs="*", default=[], metavar="NEWSFUSE_X=V", help="extra server env"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS / "soak.json")
+    parser.add_argument("--out", type=Path, default=None, help="default bench/results/soak.json")
     args = parser.parse_args()
+    if args.long:
+        args.phases, args.after_inputs = ["inputs", "soak"], True
+        args.warmup, args.seconds, args.windows = 60.0, 600.0, 10
+    args.out = args.out or RESULTS / ("soak_long.json" if args.long else "soak.json")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
-    env = dict(SERVER_ENV)
+    env = {} if args.no_jemalloc else dict(SERVER_ENV)
     env.update(item.split("=", 1) for item in args.server_env)
     payload: dict[str, Any] = {
         "benchmark": "soak",
@@ -569,18 +696,23 @@ def main() -> int:
         "settings": {k: str(v) for k, v in vars(args).items()},
         "server_env": env,
     }
-    if "inputs" in args.phases:
-        with serve(env) as server:
+    with contextlib.ExitStack() as stack:
+        server = None
+        if "inputs" in args.phases:
+            server = stack.enter_context(serve(env))
             cases = dict(PATHOLOGICAL)
             limit = Settings.from_env({**os.environ, **env}).max_sentences_per_request
             cases[f"{limit:,} sentences (at the limit)"] = at_limit_case(limit)
             outcomes = run_inputs(server.address, cases)
             payload["inputs"] = [asdict(o) for o in outcomes]
             _print_inputs(outcomes)
-    # The soak starts on a fresh server: its RSS baseline is the server as it comes up.
-    with (
-        serve(env) if {"soak", "sigterm"} & set(args.phases) else contextlib.nullcontext() as server
-    ):
+            if not args.after_inputs:
+                stack.close()
+                server = None
+        # Unless --after-inputs, the soak starts on a fresh server: its RSS baseline is the
+        # server as it comes up.
+        if server is None and {"soak", "sigterm"} & set(args.phases):
+            server = stack.enter_context(serve(env))
         if "soak" in args.phases:
             payload["soak"] = run_soak(
                 server,
@@ -588,6 +720,7 @@ def main() -> int:
                 warmup=args.warmup,
                 seconds=args.seconds,
                 windows=args.windows,
+                rss_every=args.rss_every,
             )
             _print_soak(payload["soak"])
         if "sigterm" in args.phases:

@@ -72,7 +72,9 @@ def run(files: Sequence[Path], *, runs: int, threads: int, max_words: int) -> di
 
     import_seconds = time.perf_counter() - started
     torch.set_num_threads(threads)
-    settings = Settings.from_env(threads=threads)
+    # The same cluster again and again: without this, every warm run would come from the
+    # embedding cache (bench/resummarize.py measures the cache).
+    settings = Settings.from_env(threads=threads, embed_cache_mb=0)
 
     started = time.perf_counter()
     pipeline = Pipeline.load(settings)

@@ -263,10 +263,13 @@ def _number_at(tokens: list[tuple[str, int, int]], i: int) -> tuple[float, int, 
     """``(value, index after the number, written with digits)`` or None."""
     word = _word(tokens, i)
     if word[0].isdigit():
-        if ":" in word:
-            hours, minutes = word.split(":")
-            return int(hours) * 60 + int(minutes), i + 1, True
-        value = float(word.replace(",", ""))
+        try:
+            if ":" in word:
+                hours, minutes = word.split(":")
+                return int(hours) * 60 + int(minutes), i + 1, True
+            value = float(word.replace(",", ""))
+        except ValueError:
+            return None  # digits of another script ("፯"), "1:2:3": not a number read here
         j = i + 1
         if _word(tokens, j) in _SCALE:
             value *= _SCALE[_word(tokens, j)]

@@ -114,11 +114,43 @@ def _options(
     )
 
 
+# flag -> help of the settings every command that runs the pipeline takes (summarize, batch,
+# serve); the Settings field is the flag's name and each overrides NEWSFUSE_<FIELD>. The
+# request limits' errors name these flags (settings.how_to_raise).
+PIPELINE_FLAGS: tuple[tuple[str, str], ...] = (
+    ("--embed-cache-mb", "size of the process' embedding cache in MB, 0 turns it off"),
+    ("--max-documents", "most documents per request"),
+    ("--max-document-chars", "most characters per document"),
+    ("--max-request-chars", "most characters per request"),
+    ("--max-sentences-per-request", "most sentences per request, after ingest"),
+    ("--max-sentence-chars", "longer sentences are cut into pieces of at most this many"),
+)
+
+
+def add_pipeline_flags(parser: argparse.ArgumentParser) -> None:
+    """Add ``PIPELINE_FLAGS`` to a subcommand (integers; the help shows the default)."""
+    for flag, text in PIPELINE_FLAGS:
+        field = flag[2:].replace("-", "_")
+        parser.add_argument(
+            flag,
+            type=int,
+            help=f"{text} (NEWSFUSE_{field.upper()}; default {getattr(_DEFAULTS, field)})",
+        )
+
+
+def pipeline_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The ``Settings`` overrides given by ``PIPELINE_FLAGS`` (``None``: not given)."""
+    fields = [flag[2:].replace("-", "_") for flag, _ in PIPELINE_FLAGS]
+    return {field: getattr(args, field) for field in fields}
+
+
 def _summarize(args: argparse.Namespace) -> int:
     from newsfuse.jsonform import parse_request
     from newsfuse.output import render_human, summary_to_dict
 
-    settings = Settings.from_env(model=args.model, device=args.device, threads=args.threads)
+    settings = Settings.from_env(
+        model=args.model, device=args.device, threads=args.threads, **pipeline_overrides(args)
+    )
     if "-" in args.files:
         if len(args.files) > 1:
             raise InvalidInput("-", "reads one cluster's JSON from stdin: give no files with it")
@@ -195,7 +227,9 @@ def _client(args: argparse.Namespace, settings: Settings) -> Any:
 def _batch(args: argparse.Namespace) -> int:
     from newsfuse import batch
 
-    settings = Settings.from_env(model=args.model, device=args.device, threads=args.threads)
+    settings = Settings.from_env(
+        model=args.model, device=args.device, threads=args.threads, **pipeline_overrides(args)
+    )
     if batch.same_file(args.input, args.output):
         raise InvalidInput(args.output, "is the input file: write the output elsewhere")
     with ExitStack() as stack:
@@ -413,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
         "FILE... and cites these only as context (default: none)",
     )
     _model_options(p)
+    add_pipeline_flags(p)
     add_server_options(p, timeout=120.0)
     p.set_defaults(func=_summarize)
 
@@ -447,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no progress bar or summary line (default off)"
     )
     _model_options(p)
+    add_pipeline_flags(p)
     add_server_options(p, timeout=600.0)
     p.set_defaults(func=_batch)
 
@@ -527,4 +563,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -11,8 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sys
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +28,13 @@ from newsfuse.modeling import no_progress_bars
 _LOGGER = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+#: Model inputs are padded to a multiple of this many tokens (see ``TransformerEmbedder``):
+#: at most 4 padded lengths up to MiniLM's 128 tokens. The memory experiments of
+#: docs/reliability.md used 32 (8 gives 16 lengths: less padding, four times the shapes).
+PAD_MULTIPLE = 32
+#: Batches of the model have a multiple of this many rows (see ``TransformerEmbedder.encode``).
+_ROW_MULTIPLE = 8
 
 
 class Embedder(Protocol):
@@ -68,7 +79,7 @@ class TransformerEmbedder:
         batch_size: int = 64,
         max_length: int = 128,
         dtype: str = "auto",
-        pad_multiple: int = 8,
+        pad_multiple: int = PAD_MULTIPLE,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -108,7 +119,10 @@ class TransformerEmbedder:
         # only with texts padded to the same length. The model computes every row on its
         # own, so a text's vector is then bitwise the same whatever it is batched with: a
         # cluster gets the same summary alone, in a batch run or on a busy server (with
-        # padding to the longest text of a batch it did not). Little padding, few shapes.
+        # padding to the longest text of a batch it did not), and a cached vector equals a
+        # fresh one. Few shapes: every new input shape leaves native memory behind in oneDNN
+        # and the allocator, so the server's memory grew under load with many of them
+        # (docs/reliability.md, "Memory").
         encoded = self._tokenizer(list(texts), truncation=True, max_length=self.max_length)
         fields = list(encoded.keys())
         buckets: dict[int, list[int]] = {}
@@ -121,8 +135,13 @@ class TransformerEmbedder:
                 rows = buckets[length]
                 for lo in range(0, len(rows), self.batch_size):
                     idx = rows[lo : lo + self.batch_size]
+                    # The row count is rounded up too (copies of the last row, dropped after),
+                    # so that a padded length comes in a few batch shapes, not one per count.
+                    filled = min(-(-len(idx) // _ROW_MULTIPLE) * _ROW_MULTIPLE, self.batch_size)
+                    filled = max(filled, len(idx))
                     batch = self._tokenizer.pad(
-                        [{k: encoded[k][i] for k in fields} for i in idx],
+                        [{k: encoded[k][i] for k in fields} for i in idx]
+                        + [{k: encoded[k][idx[-1]] for k in fields}] * (filled - len(idx)),
                         padding="max_length",
                         max_length=length,
                         return_tensors="pt",
@@ -132,7 +151,7 @@ class TransformerEmbedder:
                     mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    out[idx] = pooled.float().cpu().numpy()
+                    out[idx] = pooled[: len(idx)].float().cpu().numpy()
         return out
 
 
@@ -166,4 +185,154 @@ class HashingEmbedder:
                 out[row, int.from_bytes(digest.digest(), "little") % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+
+# --- the embedding cache ----------------------------------------------------------------------
+
+#: The Unicode space separators (category Zs; checked against ``unicodedata`` by the tests).
+SPACE_SEPARATORS = (
+    "\u0020\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000"
+)
+# Runs of what BERT-style tokenizers (MiniLM's included) treat as whitespace: tab, newline,
+# carriage return and the space separators. Not \v, \f, \x1c-\x1f or U+2028: the tokenizer
+# deletes or keeps those, so folding them into a space could give one key to two texts that
+# tokenize differently.
+_TOKENIZER_SPACE = re.compile(f"[\t\n\r{SPACE_SEPARATORS}]+")
+# Bytes an entry costs beyond its key and vector objects: the dict slot and the LRU links of
+# an OrderedDict entry (measured with tracemalloc, tests/unit/test_embed_cache.py).
+_ENTRY_OVERHEAD = 80
+
+
+def cache_key(text: str) -> str:
+    """The cache key of a sentence: its text with whitespace runs collapsed to one space.
+
+    Case is kept on purpose. MiniLM's tokenizer lower-cases, but with its own per-character
+    rule (``"ΟΔΟΣ"`` → ``"οδοσ"``, where ``str.lower`` gives ``"οδος"``): folding case in the
+    key could hand a sentence the vector of another one, and over ten DUC clusters it found
+    no extra repeat (7,311 distinct keys either way).
+    """
+    return _TOKENIZER_SPACE.sub(" ", text).strip(" ")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """Counters of an ``EmbeddingCache`` since it was made."""
+
+    hits: int
+    misses: int
+    entries: int
+    bytes: int
+    capacity_bytes: int
+
+
+class EmbeddingCache:
+    """A bounded, thread-safe LRU store of sentence vectors keyed by ``cache_key``.
+
+    Vectors are stored as the raw bytes of their float32 rows (exactly what the model gave),
+    and each entry is charged its key, its bytes and the dictionary's own overhead against
+    ``capacity_bytes``; the least recently used entries leave first.
+    """
+
+    def __init__(self, capacity_bytes: int) -> None:
+        if capacity_bytes < 1:
+            raise ValueError(f"an embedding cache needs a positive capacity, got {capacity_bytes}")
+        self.capacity_bytes = capacity_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._hits = 0
+        self._misses = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _cost(key: str, blob: bytes) -> int:
+        return sys.getsizeof(key) + sys.getsizeof(blob) + _ENTRY_OVERHEAD
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The stored vector bytes of each key (``None`` for a miss); counts hits and misses."""
+        found: list[bytes | None] = []
+        with self._lock:
+            for key in keys:
+                blob = self._entries.get(key)
+                if blob is not None:
+                    self._entries.move_to_end(key)
+                found.append(blob)
+            hits = sum(blob is not None for blob in found)
+            self._hits += hits
+            self._misses += len(found) - hits
+        return found
+
+    def put_many(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store one float32 row per key, evicting the least recently used beyond capacity."""
+        rows = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self._lock:
+            for key, row in zip(keys, rows, strict=True):
+                blob = row.tobytes()
+                cost = self._cost(key, blob)
+                if cost > self.capacity_bytes:
+                    continue
+                old = self._entries.pop(key, None)
+                if old is not None:
+                    self._bytes -= self._cost(key, old)
+                self._entries[key] = blob
+                self._bytes += cost
+            while self._bytes > self.capacity_bytes:
+                key, blob = self._entries.popitem(last=False)
+                self._bytes -= self._cost(key, blob)
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                self._hits, self._misses, len(self._entries), self._bytes, self.capacity_bytes
+            )
+
+    def clear(self) -> None:
+        """Drop every entry (the counters stay)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+class CachingEmbedder:
+    """An ``Embedder`` that asks ``inner`` only for the sentences its cache does not hold.
+
+    A plain wrapper: ``Pipeline.load`` puts one around the model, and the server keeps the
+    same ``cache`` in front of its cross-request batcher (``with_inner``), so only misses
+    are queued for the model. The vectors are the model's own bits (its output does not
+    depend on what else is in a batch), so a cached run gives the same summary as a cold one.
+    """
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.dim = inner.dim
+
+    def with_inner(self, inner: Embedder) -> CachingEmbedder:
+        """The same cache in front of another embedder of the same model."""
+        return CachingEmbedder(inner, self.cache)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        keys = [cache_key(text) for text in texts]
+        found = self.cache.get_many(keys)
+        missing: dict[str, int] = {}
+        for key, blob in zip(keys, found, strict=True):
+            if blob is None and key not in missing:
+                missing[key] = len(missing)
+        if missing:
+            # The first text of each missing key stands for it: same key, same tokens.
+            first: dict[str, str] = {}
+            for key, text in zip(keys, texts, strict=True):
+                first.setdefault(key, text)
+            fresh = self.inner.encode([first[key] for key in missing])
+            self.cache.put_many(list(missing), fresh)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for row, (key, blob) in enumerate(zip(keys, found, strict=True)):
+            if blob is not None:
+                out[row] = np.frombuffer(blob, dtype=np.float32)
+            else:
+                out[row] = fresh[missing[key]]
         return out

@@ -1,10 +1,11 @@
 """Model work of the core: each request's stages in its thread, model calls batched across.
 
 ``prepare`` (ingest, embed, dedup, rank, select) runs in the request's thread; its
-``embedder.encode`` goes through a ``BatchingEmbedder`` so concurrent requests share one
-model call. Fusion of concurrent requests is batched by ``BatchFusion`` over
-``Pipeline.fuse``. The call's deadline and cancellation are checked between the stages and
-carried into both batchers.
+``embedder.encode`` asks the pipeline's embedding cache first (when it has one) and sends
+only the misses through a ``BatchingEmbedder``, so concurrent requests share one model
+call. Fusion of concurrent requests is batched by ``BatchFusion`` over ``Pipeline.fuse``.
+The call's deadline and cancellation are checked between the stages and carried into both
+batchers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Sequence
 
 from newsfuse.batching import BatchFusion, BatchingEmbedder, BatchObserver, Call, call_scope
+from newsfuse.embed import CachingEmbedder, EmbeddingCache
 from newsfuse.pipeline import Pipeline
 from newsfuse.settings import Settings
 from newsfuse.types import Document, Summary, SummaryOptions
@@ -34,11 +36,18 @@ class Engine:
             "timeout": settings.batch_timeout_seconds,
             "observer": observer,
         }
+        model = loaded.embedder
+        cached = model if isinstance(model, CachingEmbedder) else None
+        self.cache: EmbeddingCache | None = cached.cache if cached is not None else None
         # A request's sentences go to the model in chunks of one embedding mini-batch.
         self.embedder = BatchingEmbedder(
-            loaded.embedder, chunk_size=settings.embed_batch_size, **batching
+            cached.inner if cached is not None else model,
+            chunk_size=settings.embed_batch_size,
+            **batching,
         )
-        self.pipeline = Pipeline(settings, self.embedder, loaded.model_fuser, loaded.scorer)
+        # The cache in front of the batcher: only sentences it does not hold are queued.
+        front = cached.with_inner(self.embedder) if cached is not None else self.embedder
+        self.pipeline = Pipeline(settings, front, loaded.model_fuser, loaded.scorer)
         self.fusion = BatchFusion(self.pipeline.fuse, **batching)
 
     def warmup(self) -> None:

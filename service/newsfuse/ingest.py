@@ -8,6 +8,7 @@ the sentence.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections import Counter
@@ -55,9 +56,20 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _HTML_DROP = re.compile(
-    r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+    r"<(script|style|noscript|template|title)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
+    re.IGNORECASE | re.DOTALL,
 )
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,2000}>")
+# Tags, and declarations such as <!DOCTYPE html> (not text either).
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,2000}>|<![A-Za-z][^<>]{0,2000}>")
+# Block-level elements: their tags end a paragraph, wherever the page breaks its lines.
+_HTML_BLOCK = re.compile(
+    r"</?(p|div|br|hr|li|ul|ol|dl|dt|dd|h[1-6]|nav|header|footer|main|article|section|aside"
+    r"|table|thead|tbody|tr|td|th|blockquote|pre|figure|figcaption|form|head|body|html)\b",
+    re.IGNORECASE,
+)
+_HTML_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_META = re.compile(r"<meta\b[^<>]{0,2000}>", re.IGNORECASE)
+_HTML_ATTRIBUTE = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
 _MARKDOWN = re.compile(r"\*\*|__|^\s{0,3}#{1,6}\s|^\s{0,3}>\s?", re.MULTILINE)
 # A wire-service dateline opening an article: "PINE RIDGE, S.D. (AP) -- ".
 _DATELINE = re.compile(
@@ -73,6 +85,11 @@ _SURROGATE_OR_CONTROL = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7
 _MIN_WORDS_UNTERMINATED_BODY = 30
 #: Wrapped-paragraph detection: lines no longer than this are candidates for hard wrapping.
 _MAX_WRAPPED_LINE = 100
+#: Repeated-document detection: characters of the text's start searched for further copies.
+_REPEAT_PROBE = 256
+#: Lines that occur more than once and make up more than this share of a document's text are
+#: not captions printed twice but a document repeated (imperfectly): only repeats are dropped.
+_REPEATED_LINES_SHARE = 0.5
 
 
 @dataclass(slots=True)
@@ -116,9 +133,68 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _mask(chars: list[str], start: int, end: int) -> None:
-    for i in range(start, end):
-        if chars[i] != "\n":
-            chars[i] = " "
+    chars[start:end] = ["\n" if c == "\n" else " " for c in chars[start:end]]
+
+
+def html_title(text: str) -> str | None:
+    """The title of an HTML page: its ``og:title``, else its ``<title>``, entities decoded."""
+    if "<" not in text:
+        return None
+    for m in _HTML_META.finditer(text):
+        attributes = {k.lower(): _unquote(v) for k, v in _HTML_ATTRIBUTE.findall(m.group())}
+        if (attributes.get("property") or attributes.get("name") or "").lower() == "og:title":
+            if title := _clean_title(attributes.get("content", "")):
+                return title
+    if m := _HTML_TITLE.search(text):
+        return _clean_title(_HTML_TAG.sub(" ", m.group(1)))
+    return None
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0] else value
+
+
+def _clean_title(raw: str) -> str | None:
+    return " ".join(html.unescape(raw).split()) or None
+
+
+def repeated_copies(work: str) -> list[tuple[int, int]]:
+    """When ``work`` is one text repeated, the spans of its second and later copies.
+
+    Copies may be separated by any whitespace, and the last may be cut short (a file capped
+    at some size). A copy is at least ``_REPEAT_PROBE`` characters long (a word or a line
+    repeated is not a document repeated); anything that is not such a repetition from start
+    to end gives ``[]``.
+    """
+    start, end = len(work) - len(work.lstrip()), len(work.rstrip())
+    if end - start < 2 * _REPEAT_PROBE:
+        return []
+    probe = work[start : start + _REPEAT_PROBE]
+    at = start
+    for _ in range(3):  # a few candidate periods: the probe may recur inside the text
+        at = work.find(probe, at + 1, end)
+        if at < 0 or at < start + _REPEAT_PROBE:
+            return []  # no copy, or a period shorter than the probe: a word or line repeated
+        copies = _copies(work, work[start:at].rstrip(), at, end)
+        if copies:
+            return copies
+    return []
+
+
+def _copies(work: str, unit: str, at: int, end: int) -> list[tuple[int, int]]:
+    copies = []
+    while at < end:
+        if work.startswith(unit, at):
+            copies.append((at, at + len(unit)))
+            at += len(unit)
+        elif unit.startswith(work[at:end]):
+            copies.append((at, end))  # the last copy, cut short
+            break
+        else:
+            return []
+        while at < end and work[at].isspace():
+            at += 1
+    return copies
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
@@ -183,18 +259,37 @@ def ingest(
 
     # HTML: scripts and comments go whole, tags are masked but their text stays.
     if "<" in text:
+        title = title or html_title(text)
         for m in _HTML_DROP.finditer(text):
             drop(m.start(), m.end())
         for m in _HTML_TAG.finditer(text):
             _mask(chars, m.start(), m.end())
+            if _HTML_BLOCK.match(m.group()):
+                # A blank line in the working copy (same length): a paragraph break.
+                chars[m.start()] = chars[m.start() + 1] = "\n"
     # Markdown emphasis and quote markers are masked so they never start a sentence.
     for m in _MARKDOWN.finditer(text):
         _mask(chars, m.start(), m.end())
 
+    # A document that is one text repeated (a scraper looping, a paste gone wrong) is that
+    # text: the later copies are boilerplate, and the repeated-line rule below sees one copy.
     work = "".join(chars)
+    copies = repeated_copies(work)
+    for start, end in copies:
+        drop(start, end)
+    if copies:
+        _LOGGER.debug("document %d: %d repeated copies masked", doc_index, len(copies))
+        work = "".join(chars)
+
     lines = [(s, e) for s, e in _lines(work)]
     first_content = True
-    seen = Counter(key for s, e in lines if len((key := _normalise_line(work[s:e])).split()) >= 3)
+    keys = [_normalise_line(work[s:e]) for s, e in lines]
+    seen = Counter(key for key in keys if len(key.split()) >= 3)
+    # Lines printed twice are captions; but when they make up most of the text, the document
+    # is repeated imperfectly (copies that differ somewhere): keep each line's first time.
+    repeated = sum(e - s for (s, e), key in zip(lines, keys, strict=True) if seen.get(key, 0) >= 2)
+    keep_first = repeated > _REPEATED_LINES_SHARE * sum(e - s for s, e in lines if e > s)
+    kept: set[str] = set()
     teaser = False
     for start, end in lines:
         line = work[start:end]
@@ -223,7 +318,11 @@ def ingest(
         ):
             drop(start, end)
             continue
-        if seen.get(_normalise_line(line), 0) >= 2:
+        key = _normalise_line(line)
+        if seen.get(key, 0) >= 2:
+            if keep_first and key not in kept:
+                kept.add(key)
+                continue
             # The same line twice in one article: an image caption printed twice.
             drop(start, end)
 

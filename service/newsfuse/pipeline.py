@@ -18,13 +18,19 @@ import numpy as np
 from newsfuse import story
 from newsfuse.conflicts import find_conflicts, for_sentence, most_salient
 from newsfuse.dedup import deduplicate
-from newsfuse.embed import Embedder, TransformerEmbedder, resolve_device
+from newsfuse.embed import (
+    CachingEmbedder,
+    Embedder,
+    EmbeddingCache,
+    TransformerEmbedder,
+    resolve_device,
+)
 from newsfuse.errors import InvalidInput, LimitExceeded
 from newsfuse.fuse import Fuser, FusionContext, FusionResult, fuse_many
 from newsfuse.fuse.extractive import ExtractiveFuser
 from newsfuse.ingest import ingest_all
 from newsfuse.rank import rank, select
-from newsfuse.settings import Settings
+from newsfuse.settings import Settings, how_to_raise
 from newsfuse.support import NliBackend, SupportScorer
 from newsfuse.timeline import date_mentions
 from newsfuse.types import (
@@ -72,14 +78,20 @@ class Pipeline:
 
     @classmethod
     def load(cls, settings: Settings) -> Pipeline:
-        """Load the embedding model and, when ``settings.model`` is set, the seq2seq model."""
+        """Load the embedding model and, when ``settings.model`` is set, the seq2seq model.
+
+        The embedding model sits behind a ``CachingEmbedder`` of ``settings.embed_cache_mb``
+        (none when 0), so every request summarized by this pipeline shares the cache.
+        """
         if settings.threads:
             import torch
 
             torch.set_num_threads(settings.threads)
-        embedder = TransformerEmbedder(
+        embedder: Embedder = TransformerEmbedder(
             device=settings.device, batch_size=settings.embed_batch_size, dtype=settings.embed_dtype
         )
+        if settings.embed_cache_mb:
+            embedder = CachingEmbedder(embedder, EmbeddingCache(settings.embed_cache_mb * 2**20))
         nli = None
         if settings.support_model:
             nli = NliBackend(settings.support_model, device=resolve_device(settings.device))
@@ -109,7 +121,11 @@ class Pipeline:
             raise InvalidInput("documents", "at least one document is required")
         count = len(documents) + len(options.seen_documents)
         if count > s.max_documents:
-            raise LimitExceeded("documents", f"{count} documents, the limit is {s.max_documents}")
+            raise LimitExceeded(
+                "documents",
+                f"{count} documents, the limit is {s.max_documents} "
+                f"({how_to_raise('max_documents')})",
+            )
         first_use: dict[str, str] = {}
         total = 0
         extra = [("options.seen_documents", options.seen_documents)]
@@ -128,12 +144,15 @@ class Pipeline:
                 if len(doc.text) > s.max_document_chars:
                     raise LimitExceeded(
                         f"{field}.text",
-                        f"{len(doc.text)} characters, the limit is {s.max_document_chars}",
+                        f"{len(doc.text)} characters, the limit is {s.max_document_chars} "
+                        f"({how_to_raise('max_document_chars')})",
                     )
                 total += len(doc.text)
         if total > s.max_request_chars:
             raise LimitExceeded(
-                "documents", f"{total} characters in all, the limit is {s.max_request_chars}"
+                "documents",
+                f"{total} characters in all, the limit is {s.max_request_chars} "
+                f"({how_to_raise('max_request_chars')})",
             )
         ids = {doc.id for doc in documents}
         for i, seen_id in enumerate(options.seen_ids):
@@ -179,7 +198,8 @@ class Pipeline:
         if validate and len(sentences) > s.max_sentences_per_request:
             raise LimitExceeded(
                 "documents",
-                f"{len(sentences)} sentences, the limit is {s.max_sentences_per_request}",
+                f"{len(sentences)} sentences, the limit is {s.max_sentences_per_request} "
+                f"({how_to_raise('max_sentences_per_request')})",
             )
         dedup = deduplicate(
             sentences,

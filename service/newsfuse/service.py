@@ -28,6 +28,7 @@ from typing import Protocol
 from newsfuse import __version__
 from newsfuse.api import ClusterRequest, ClusterResult, ServiceInfo, ServiceState
 from newsfuse.batching import BatchObserver, Call, ModelTimeout
+from newsfuse.embed import EmbeddingCache
 from newsfuse.engine import Engine
 from newsfuse.errors import Cancelled, DeadlineExceeded, Internal, NewsfuseError, Unavailable
 from newsfuse.modeling import no_progress_bars
@@ -55,6 +56,9 @@ class ServiceObserver(BatchObserver, Protocol):
     """Receives the service's measurements (implemented by ``server.metrics.Metrics``)."""
 
     def summarized(self, summary: Summary) -> None: ...
+
+    def watch_cache(self, cache: EmbeddingCache) -> None:
+        """Export the counters of the pipeline's embedding cache."""
 
 
 class SummarizerService:
@@ -106,6 +110,8 @@ class SummarizerService:
                 self._set_state(ServiceState.FAILED, only_from=(ServiceState.LOADING,))
             self._loaded.set()
             raise
+        if engine.cache is not None and self._observer is not None:
+            self._observer.watch_cache(engine.cache)
         with self._lock:
             self._engine = engine
             serving = self._set_state(ServiceState.SERVING, only_from=(ServiceState.LOADING,))

@@ -37,6 +37,11 @@ class Settings:
     """Precision of the sentence-embedding model: ``auto`` (bf16 on CPUs that compute it
     natively — AMX / AVX512-BF16 — and fp16 on CUDA, else fp32), ``float32`` or ``bfloat16``.
     bf16 changes pairwise cosines by < 0.01 on the example cluster."""
+    embed_cache_mb: int = 32
+    """Size of the process' cache of sentence embeddings (LRU, keyed by the sentence text
+    with whitespace collapsed), shared by every request; about 1.8 KB a sentence, so 32 MB
+    hold some 18,000 sentences. Re-summarizing a cluster embeds only its new sentences.
+    0 turns the cache off."""
 
     # --- pipeline -----------------------------------------------------------------------
     max_words: int = 150
@@ -156,6 +161,8 @@ class Settings:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"setting {name} must be in (0, 1], got {value}")
+        if self.embed_cache_mb < 0:
+            raise ValueError(f"setting embed_cache_mb must be >= 0, got {self.embed_cache_mb}")
         if min(self.threads, self.max_wait_ms, self.grace_seconds, self.batch_timeout_seconds) < 0:
             raise ValueError(
                 "settings threads, max_wait_ms, grace_seconds and batch_timeout_seconds "
@@ -207,6 +214,15 @@ class Settings:
             raise ValueError(
                 "setting seq2seq_tokens_per_word must be > 0 and seq2seq_input_words_factor >= 0"
             )
+
+
+def how_to_raise(name: str) -> str:
+    """How an operator raises the limit held by setting ``name``: its flag and variable.
+
+    Every limit has a flag of the same name on ``newsfuse serve`` and ``newsfuse summarize``
+    (``--max-documents`` for ``max_documents``); the tests check that they exist.
+    """
+    return f"raise it with --{name.replace('_', '-')} or NEWSFUSE_{name.upper()}"
 
 
 def _parse(name: str, raw: str, hint: Any) -> Any:

@@ -149,6 +149,13 @@ def test_runtime_env_selects_the_baked_model_and_stays_offline(dockerfile: Docke
     Settings.from_env(plain)  # every value parses and validates
 
 
+def test_runtime_preloads_jemalloc_which_it_installs(dockerfile: Dockerfile) -> None:
+    # glibc's heaps kept growing under load; jemalloc keeps the server flat (reliability.md).
+    runs = " ".join(i.args for i in dockerfile.final.all("RUN"))
+    assert "apt-get install" in runs and "libjemalloc2" in runs
+    assert _runtime_env(dockerfile)["LD_PRELOAD"] == "libjemalloc.so.2"  # Debian's soname
+
+
 def test_builder_installs_into_the_venv_the_runtime_copies(dockerfile: Dockerfile) -> None:
     builder_runs = " ".join(i.args for i in dockerfile.stage("builder").all("RUN"))
     assert "-m venv /opt/venv" in builder_runs

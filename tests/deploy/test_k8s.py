@@ -312,7 +312,7 @@ def test_grace_period_covers_the_pause_and_the_drain(overlay: Any) -> None:
     spec = container(deployment, SERVER)
     pause = _prestop_seconds(spec)
     settings = _settings(objects)
-    needed = pause + settings.grace_seconds + app._ANSWER_SECONDS + DRAIN_MARGIN_SECONDS
+    needed = pause + settings.grace_seconds + app.DRAIN_OVERRUN_SECONDS + DRAIN_MARGIN_SECONDS
     assert pause >= 5  # endpoints and Envoy's DNS view (re-resolved every 5 s) catch up
     assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= needed
     assert "replicas" not in deployment["spec"]  # the autoscaler owns the count

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
+from newsfuse.ingest import ingest
 from newsfuse.proto.v1 import summarizer_pb2 as pb
+from newsfuse.types import Document
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +65,18 @@ def test_pathological_input_is_answered_and_the_server_stays_up(served, name: st
             assert {c.document_id for c in sentence.citations} == ids
         copies = [d.duplicate_of for d in reply.documents]
         assert copies[0] == "" and set(copies[1:]) == {"copy-0"}
+    if name == "3 MB: one article repeated":
+        # The article once: every citation lies in its first copy.
+        article = soak.corpus()[2].text
+        assert all(c.end <= len(article) for s in reply.sentences for c in s.citations)
+        assert reply.stats.sentences_in == len(ingest(Document("a", article)).sentences)
+
+
+def test_the_server_runs_on_jemalloc_where_installed(served) -> None:
+    if "LD_PRELOAD" not in soak.SERVER_ENV:
+        pytest.skip("libjemalloc2 is not installed on this machine")
+    maps = Path(f"/proc/{served.process.pid}/maps").read_text()
+    assert "libjemalloc" in maps
 
 
 def test_short_soak_has_no_unexpected_failures(served) -> None:

@@ -84,3 +84,12 @@ def test_names_negation_and_calling_off():
     assert parts.called_off and not parts.negated
     assert parse("The company will not close the plant.").negated
     assert not parse("The company will close the plant.").negated
+
+
+@pytest.mark.parametrize(
+    "text", ["Ethiopic digits ፯菐 and ٣ here.", "At 1:2:3 it began.", "x 12:ab y"]
+)
+def test_digits_that_are_no_number_here_are_skipped_not_fatal(text):
+    # random Unicode reached INTERNAL through float("፯菐") (bench/soak.py's hostile inputs)
+    parse(text)
+    assert all(q.value == q.value for q in quantities(text))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from newsfuse.ingest import ingest, parse_date, split_sentences
+from newsfuse.ingest import ingest, parse_date, repeated_copies, split_sentences
 from newsfuse.types import Document
 
 
@@ -172,3 +172,80 @@ def test_wire_datelines_are_not_part_of_the_first_sentence():
     parsed = ingest(_doc(text))
     assert parsed.sentences[0].text == "President Clinton visited the reservation today."
     _assert_spans(parsed)
+
+
+def _article(example_paths: list[Path]) -> str:
+    return example_paths[2].read_text(encoding="utf-8")
+
+
+def test_a_document_of_one_article_repeated_is_that_article(example_paths: list[Path]):
+    article = _article(example_paths)
+    once = ingest(_doc(article))
+    # 3 MB of the article repeated, the last copy cut short where the file ends.
+    repeated = ((article.rstrip() + "\n\n") * (3_000_000 // len(article) + 1))[:3_000_000]
+    parsed = ingest(_doc(repeated))
+    assert [s.text for s in parsed.sentences] == [s.text for s in once.sentences]
+    spans = [(s.start, s.end) for s in once.sentences]
+    assert [(s.start, s.end) for s in parsed.sentences] == spans
+    assert parsed.title == once.title
+    _assert_spans(parsed)
+    # Every later copy is boilerplate: its spans are exact ranges of the text.
+    masked = sum(span.end - span.start for span in parsed.boilerplate)
+    assert masked > 0.99 * (len(repeated) - len(article))
+
+
+def test_copies_separated_by_any_whitespace_count_as_repeats(example_paths: list[Path]):
+    article = _article(example_paths).strip()
+    text = f"\n{article}\n\n\n{article} \n{article}\n"
+    parsed = ingest(_doc(text))
+    assert [s.text for s in parsed.sentences] == [
+        s.text for s in ingest(_doc(article)).sentences
+    ]
+    _assert_spans(parsed)
+
+
+def test_a_repeated_document_with_differing_copies_is_not_emptied(example_paths: list[Path]):
+    # Not one exact repetition (a different first line in each copy): the repeated-line rule
+    # must keep each line once instead of dropping every line that occurs twice.
+    article = _article(example_paths).strip()
+    text = "\n\n".join(f"Copy {i} of the page, scraped on Monday.\n\n{article}" for i in range(4))
+    parsed = ingest(_doc(text))
+    once = ingest(_doc(article))
+    body = {s.text for s in once.sentences}
+    assert body <= {s.text for s in parsed.sentences}
+    assert len(parsed.sentences) <= len(once.sentences) + 4
+    _assert_spans(parsed)
+
+
+def test_an_article_that_repeats_its_opening_later_is_not_a_repetition(example_paths):
+    article = _article(example_paths).strip()
+    opening = article[:600]
+    text = f"{article}\n\n{opening}\n\nThe mayor welcomed it."
+    assert repeated_copies(text) == []
+    assert ingest(_doc(text)).sentences[-1].text == "The mayor welcomed it."
+    # A word or a line repeated is not a document repeated.
+    assert repeated_copies(" ".join(["word"] * 3000)) == []
+    assert repeated_copies("The vote was close.\n" * 500) == []
+
+
+def test_html_title_comes_from_og_title_or_title_with_entities_decoded():
+    page = (
+        "<!DOCTYPE html>\n<html><head>\n"
+        "<title>Summit &amp; talks called off | World | News</title>\n"
+        '<meta content="Trump&#8217;s summit with Putin &quot;called off&quot;" '
+        "property='og:title'>\n</head><body><nav>Home | World | Europe</nav>\n"
+        "<p>The meeting in Budapest will not take place, officials said on Tuesday.</p>\n"
+        "</body></html>"
+    )
+    parsed = ingest(_doc(page))
+    assert parsed.title == 'Trump’s summit with Putin "called off"'
+    assert [s.text for s in parsed.sentences] == [
+        "The meeting in Budapest will not take place, officials said on Tuesday."
+    ]
+    without_og = page.replace("og:title", "description")
+    assert ingest(_doc(without_og)).title == "Summit & talks called off | World | News"
+    bare = "<!doctype html>\n<p>Called off</p>\n<p>The summit will not take place, they said.</p>"
+    title = ingest(_doc(bare)).title
+    assert title == "Called off"
+    # A title given by the caller still wins.
+    assert ingest(_doc(page, title="Mine")).title == "Mine"

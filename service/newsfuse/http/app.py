@@ -113,8 +113,9 @@ class HttpApi:
         async def endpoint(request: Request) -> Response:
             call = self._new_call(request)
             started = time.perf_counter()
+            ticket = 0
             if counted:
-                self.metrics.started()
+                ticket = self.metrics.started()
                 self._calls += 1
             try:
                 if auth:
@@ -133,7 +134,9 @@ class HttpApi:
                 seconds = time.perf_counter() - started
                 if counted:
                     self._calls -= 1
-                self.metrics.http_finished(label, response.status_code, seconds, counted=counted)
+                self.metrics.http_finished(
+                    label, response.status_code, seconds, counted=counted, ticket=ticket
+                )
                 if counted:
                     self._log(label, response.status_code, call, seconds)
 

@@ -54,6 +54,17 @@ LIVENESS_SERVICE_NAME = "newsfuse.liveness"
 
 # After the grace period, how long calls still running get to answer UNAVAILABLE.
 _ANSWER_SECONDS = 2.0
+# Then how long answers already given get to reach their callers before the rest is cancelled.
+_DELIVER_SECONDS = 1.0
+# Once our calls are over, the port stays open (refusing) until no call has come for
+# _QUIET_SECONDS, _LINGER_SECONDS at most: a caller whose answer just went out and who calls
+# again at once gets its refusal rather than a call cut by the closing port (CANCELLED).
+_QUIET_SECONDS = 0.25
+_LINGER_SECONDS = 1.0
+# Then how long gRPC lets other calls (refusals being sent) finish before cancelling them.
+_CLOSE_SECONDS = 1.0
+DRAIN_OVERRUN_SECONDS = _ANSWER_SECONDS + _DELIVER_SECONDS + _LINGER_SECONDS + _CLOSE_SECONDS
+"""The longest a drain runs past ``grace_seconds`` (orchestrators' kill timeouts must cover it)."""
 
 
 class _BearerAuth(grpc.ServerInterceptor):
@@ -215,14 +226,27 @@ class NewsfuseServer:
         _LOGGER.info("draining: readiness NOT_SERVING, %.1fs grace for calls in flight", grace)
         # The port stays open while calls in flight finish: health answers (readiness
         # NOT_SERVING, liveness SERVING) and the servicer refuses new calls with UNAVAILABLE.
-        if not self._wait_idle(grace):
+        # A call is over when gRPC reports it over (its answer sent: metrics.ended), not when
+        # its handler returns, so nothing below can cut an answer on its way. Only the calls
+        # taken before the drain began count: the ones refused since are over in a moment.
+        metrics = self.metrics
+        taken = metrics.last_ticket()
+        if not _wait_until(lambda: metrics.open_calls(up_to=taken) == 0, grace):
             _LOGGER.warning("grace period over with %d calls in flight: answering UNAVAILABLE",
-                            self.metrics.inflight_calls())  # fmt: skip
+                            metrics.running_handlers(up_to=taken))  # fmt: skip
             self.service.abandon_calls()
-            self._wait_idle(_ANSWER_SECONDS)
-        # Our own calls are done: close the port and everything else on it (long-lived
-        # streams such as health Watch would otherwise hold the drain).
-        self._server.stop(None).wait()
+            _wait_until(lambda: metrics.running_handlers(up_to=taken) == 0, _ANSWER_SECONDS)
+            if not _wait_until(lambda: metrics.open_calls(up_to=taken) == 0, _DELIVER_SECONDS):
+                _LOGGER.error(
+                    "%d calls not over at the end of the drain (%d still running): cancelled",
+                    metrics.open_calls(up_to=taken),
+                    metrics.running_handlers(up_to=taken),
+                )
+        _wait_until(lambda: metrics.idle_for() >= _QUIET_SECONDS, _LINGER_SECONDS)
+        # Our calls are over: close the port. gRPC refuses new calls from now on (UNAVAILABLE,
+        # retryable), lets the refusals it is sending finish, and after _CLOSE_SECONDS cancels
+        # what is left (long-lived streams such as health Watch, which would hold the drain).
+        self._server.stop(_CLOSE_SECONDS).wait()
         if self.http is not None:
             self.http.stop()
         # Every call is answered: a model call still running computes for nobody.
@@ -230,14 +254,6 @@ class NewsfuseServer:
         self.metrics.close()
         _LOGGER.info("stopped after %.2fs of drain", time.monotonic() - started)
         self._stopped.set()
-
-    def _wait_idle(self, seconds: float) -> bool:
-        end = time.monotonic() + seconds
-        while self.metrics.inflight_calls() > 0:
-            if time.monotonic() >= end:
-                return False
-            time.sleep(0.05)
-        return True
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT, then drain; the exit code (1 if loading failed)."""
@@ -263,3 +279,13 @@ class NewsfuseServer:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    """Poll ``condition`` for at most ``seconds``; whether it came true."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.02)
+    return True

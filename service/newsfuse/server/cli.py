@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsfuse.cli import add_tls_options
+from newsfuse.cli import add_pipeline_flags, add_tls_options, pipeline_overrides
 from newsfuse.settings import Settings
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def register(subparsers: Any) -> None:
     for flag, kind, text in _SERVE_FLAGS:
         metavar = "DIR" if flag == "--model" else ("FILE" if flag.startswith("--tls") else None)
         serve.add_argument(flag, type=kind, help=_with_default(flag, text), metavar=metavar)
+    add_pipeline_flags(serve)
     serve.set_defaults(func=_serve)
 
     check = subparsers.add_parser(
@@ -98,6 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
     from newsfuse.server.app import NewsfuseServer
 
     overrides = {_field(flag): getattr(args, _field(flag)) for flag, _, _ in _SERVE_FLAGS}
+    overrides.update(pipeline_overrides(args))
     settings = Settings.from_env(**overrides)
     # A server logs every call (ids, counts, timings) even without -v.
     package = logging.getLogger("newsfuse")

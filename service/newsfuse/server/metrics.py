@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
+from newsfuse.embed import EmbeddingCache
 from newsfuse.types import Summary
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,7 +43,8 @@ class Metrics:
         )
         self.inflight = Gauge(
             "newsfuse_inflight_requests",
-            "Summarizer calls being served (gRPC RPCs and HTTP /v1 requests).",
+            "Summarizer calls accepted and not over yet, their answer sent or not (gRPC RPCs and "
+            "HTTP /v1 requests).",
             registry=r,
         )
         self.http_requests = Counter(
@@ -96,7 +102,11 @@ class Metrics:
             registry=r,
         )
         self._http = None
-        self._inflight = 0
+        # Tickets (numbered in order of arrival) of the calls not over / whose handler runs.
+        self._tickets = 0
+        self._open: set[int] = set()
+        self._running: set[int] = set()
+        self._last_event = time.monotonic()
         self._lock = threading.Lock()
 
     # --- BatchObserver ------------------------------------------------------------------
@@ -113,31 +123,68 @@ class Metrics:
         self.stalled_calls.labels(stage).set(count)
 
     # --- requests -----------------------------------------------------------------------
-    def started(self) -> None:
+    def started(self) -> int:
+        """A Summarizer call was accepted and its handler runs: the call's ticket."""
         with self._lock:
-            self._inflight += 1
+            self._tickets += 1
+            self._last_event = time.monotonic()
+            self._open.add(self._tickets)
+            self._running.add(self._tickets)
+            ticket = self._tickets
         self.inflight.inc()
+        return ticket
 
-    def finished(self, method: str, code: str, seconds: float) -> None:
+    def finished(self, method: str, code: str, seconds: float, ticket: int) -> None:
+        """The call's handler returned with ``code``; gRPC still has to send the answer."""
         with self._lock:
-            self._inflight -= 1
-        self.inflight.dec()
+            self._running.discard(ticket)
         self.requests.labels(method, code).inc()
         self.latency.labels(method).observe(seconds)
 
-    def http_finished(self, route: str, status: int, seconds: float, *, counted: bool) -> None:
-        """An HTTP request is answered; ``counted``: it was counted by ``started``."""
+    def http_finished(
+        self, route: str, status: int, seconds: float, *, counted: bool, ticket: int = 0
+    ) -> None:
+        """An HTTP request is answered; ``counted``: it was counted by ``started`` (``ticket``)."""
         if counted:
             with self._lock:
-                self._inflight -= 1
-            self.inflight.dec()
+                self._running.discard(ticket)
+            self.ended(ticket)
         self.http_requests.labels(route, str(status)).inc()
         self.http_latency.labels(route).observe(seconds)
 
-    def inflight_calls(self) -> int:
-        """Summarizer calls being served now (gRPC and HTTP): a drain waits for them."""
+    def ended(self, ticket: int) -> None:
+        """gRPC reports the call over: its status was sent, or the call was cancelled."""
         with self._lock:
-            return self._inflight
+            if ticket not in self._open:
+                return
+            self._open.discard(ticket)
+            self._last_event = time.monotonic()
+        self.inflight.dec()
+
+    def idle_for(self) -> float:
+        """Seconds without a Summarizer call in flight and without a new one (0 while busy)."""
+        with self._lock:
+            return 0.0 if self._open else time.monotonic() - self._last_event
+
+    def last_ticket(self) -> int:
+        """The ticket of the latest call accepted so far (0: none)."""
+        with self._lock:
+            return self._tickets
+
+    def inflight_calls(self) -> int:
+        """Summarizer calls accepted and not over yet (``ended`` not reported)."""
+        with self._lock:
+            return len(self._open)
+
+    def open_calls(self, up_to: int) -> int:
+        """Calls not over yet among those with a ticket up to ``up_to``."""
+        with self._lock:
+            return sum(1 for ticket in self._open if ticket <= up_to)
+
+    def running_handlers(self, up_to: int | None = None) -> int:
+        """Calls whose handler has not returned yet (with a ticket up to ``up_to``)."""
+        with self._lock:
+            return sum(1 for ticket in self._running if up_to is None or ticket <= up_to)
 
     def summarized(self, summary: Summary) -> None:
         stats = summary.stats
@@ -146,6 +193,10 @@ class Metrics:
         self.sentences_unique.inc(stats.sentences_after_dedup)
         if stats.sentences_in:
             self.dedup_ratio.observe(stats.sentences_after_dedup / stats.sentences_in)
+
+    def watch_cache(self, cache: EmbeddingCache) -> None:
+        """Export the embedding cache's counters, read from the cache at each scrape."""
+        self.registry.register(_CacheCollector(cache))
 
     # --- exposition ---------------------------------------------------------------------
     def serve(self, host: str, port: int) -> int:
@@ -163,3 +214,34 @@ class Metrics:
                 self._http.shutdown()
                 self._http.server_close()
                 self._http = None
+
+
+class _CacheCollector(Collector):
+    """``newsfuse_embedding_cache_*``: the cache keeps its own counters; this reads them."""
+
+    def __init__(self, cache: EmbeddingCache) -> None:
+        self._cache = cache
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        stats = self._cache.stats()
+        yield CounterMetricFamily(
+            "newsfuse_embedding_cache_hits",
+            "Sentence embeddings served from the cache.",
+            value=stats.hits,
+        )
+        yield CounterMetricFamily(
+            "newsfuse_embedding_cache_misses",
+            "Sentence embeddings the cache did not hold (computed by the model).",
+            value=stats.misses,
+        )
+        yield GaugeMetricFamily(
+            "newsfuse_embedding_cache_entries", "Sentences in the cache.", value=stats.entries
+        )
+        yield GaugeMetricFamily(
+            "newsfuse_embedding_cache_bytes", "Bytes the cache holds.", value=stats.bytes
+        )
+        yield GaugeMetricFamily(
+            "newsfuse_embedding_cache_capacity_bytes",
+            "Most bytes the cache may hold.",
+            value=stats.capacity_bytes,
+        )

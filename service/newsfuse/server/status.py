@@ -38,7 +38,8 @@ def new_call(context: grpc.ServicerContext, shutdown: threading.Event | None = N
     deadline = None if remaining is None else time.monotonic() + remaining
     call = Call(request_id, deadline, shutdown=shutdown)
     # Runs when the RPC terminates for any reason; only matters when it is still working.
-    context.add_callback(call.cancelled.set)
+    if not context.add_callback(call.cancelled.set):
+        call.cancelled.set()  # already over
     return call
 
 
@@ -59,7 +60,7 @@ def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
             @functools.wraps(fn)
             def stream(self: _Observer, request: Any, context: grpc.ServicerContext) -> Any:
-                call, started = _begin(self, method, context)
+                call, started, ticket = _begin(self, method, context)
                 code = grpc.StatusCode.OK
                 try:
                     yield from fn(self, request, context, call)
@@ -71,13 +72,13 @@ def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                     code = status.code
                     abort(context, status)
                 finally:
-                    _end(self, method, call, code, started)
+                    _end(self, method, call, code, started, ticket)
 
             return stream
 
         @functools.wraps(fn)
         def unary(self: _Observer, request: Any, context: grpc.ServicerContext) -> Any:
-            call, started = _begin(self, method, context)
+            call, started, ticket = _begin(self, method, context)
             code = grpc.StatusCode.OK
             try:
                 return fn(self, request, context, call)
@@ -86,18 +87,25 @@ def rpc(method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 code = status.code
                 abort(context, status)
             finally:
-                _end(self, method, call, code, started)
+                _end(self, method, call, code, started, ticket)
 
         return unary
 
     return decorate
 
 
-def _begin(owner: _Observer, method: str, context: grpc.ServicerContext) -> tuple[Call, float]:
+def _begin(
+    owner: _Observer, method: str, context: grpc.ServicerContext
+) -> tuple[Call, float, int]:
     call = new_call(context, owner.shutdown)
     context.send_initial_metadata(((REQUEST_ID_KEY, call.request_id),))
-    owner.metrics.started()
-    return call, time.perf_counter()
+    ticket = owner.metrics.started()
+    # The call counts as in flight until gRPC reports it over (status sent, or cancelled), not
+    # just until the handler returns: a drain that waited for handlers alone could cancel an
+    # answer still being sent (issue 11: "Summarize OK" logged, the client got UNAVAILABLE).
+    if not context.add_callback(functools.partial(owner.metrics.ended, ticket)):
+        owner.metrics.ended(ticket)
+    return call, time.perf_counter(), ticket
 
 
 def abort(context: grpc.ServicerContext, status: Status) -> None:
@@ -106,9 +114,11 @@ def abort(context: grpc.ServicerContext, status: Status) -> None:
     context.abort(status.code, status.message)  # raises: ends the handler
 
 
-def _end(owner: _Observer, method: str, call: Call, code: grpc.StatusCode, started: float) -> None:
+def _end(
+    owner: _Observer, method: str, call: Call, code: grpc.StatusCode, started: float, ticket: int
+) -> None:
     seconds = time.perf_counter() - started
-    owner.metrics.finished(method, code.name, seconds)
+    owner.metrics.finished(method, code.name, seconds, ticket)
     counts = " ".join(f"{k}={v}" for k, v in call.counts.items())
     quiet = code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT)
     _LOGGER.log(
