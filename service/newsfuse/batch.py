@@ -12,7 +12,9 @@ the output: an interrupted run, resumed, writes each id exactly once.
 In process, the models are loaded once and ``SummarizerService.summarize_many`` keeps a
 window of clusters in flight, so the model work of several clusters runs in the same
 cross-request batches a server uses. With a server, ``Client.stream`` sends the clusters in
-``SummarizeBatch`` calls with the same bounded window.
+``SummarizeBatch`` calls with the same bounded window. On Ray (``ray_engine``), actors turn
+lines into requests and results into lines with the same ``parse_line`` and
+``result_record``.
 """
 
 from __future__ import annotations

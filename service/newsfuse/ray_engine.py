@@ -288,10 +288,12 @@ def read_clusters(files: InputFiles) -> Any:
     """
     import ray.data
 
+    # Reading and splitting take no CPU of their own: they are light next to summarizing, and
+    # an actor may hold every CPU of its node, which would leave them waiting for ever.
     dataset = ray.data.read_binary_files(
-        list(files.paths), include_paths=True, filesystem=files.filesystem
+        list(files.paths), include_paths=True, filesystem=files.filesystem, num_cpus=0
     )
-    return dataset.flat_map(_split_file, fn_kwargs={"root": files.root})
+    return dataset.flat_map(_split_file, fn_kwargs={"root": files.root}, num_cpus=0)
 
 
 def _split_file(row: dict[str, Any], *, root: str) -> list[dict[str, Any]]:

@@ -18,10 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import read_lines, small_clusters, without_timing, write_jsonl
 from newsfuse import cli
 from newsfuse.errors import ERROR_TABLE, EXIT_OK, EXIT_PARTIAL, InvalidInput, ModelLoadError
 from newsfuse.pipeline import Pipeline
+from ray_support import read_lines, small_clusters, without_timing, write_jsonl
 
 pytestmark = pytest.mark.slow
 

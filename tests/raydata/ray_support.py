@@ -1,19 +1,10 @@
-"""Fixtures of the Ray tests: small clusters from the example articles, and Ray kept local.
-
-Set before anything imports ray (these variables are read at import and inherited by Ray's
-processes): a Ray started by a test keeps every connection on loopback instead of the
-host's address, and writes no token to the home directory.
-"""
+"""Helpers of the Ray tests: small clusters from the example articles, output lines by id."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "budapest").glob("*.txt"))
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import small_clusters, without_timing, write_jsonl
 from newsfuse import batch, cli, ray_engine
 from newsfuse.batch import Counts, Done
 from newsfuse.embed import HashingEmbedder
@@ -23,6 +22,7 @@ from newsfuse.errors import InvalidInput, ModelLoadError
 from newsfuse.pipeline import Pipeline
 from newsfuse.service import SummarizerService
 from newsfuse.settings import Settings
+from ray_support import small_clusters, without_timing, write_jsonl
 
 SETTINGS = Settings(threads=1)
 BAD_LINES = ['{"id": "cut", "documents": [{"id": "a", "te', '{"documents": []}', "not json"]
@@ -236,3 +236,29 @@ def test_pool_sizes_parse() -> None:
     assert cli._actor_pool("4") == (4, 4)
     assert cli._actor_pool("1:8") == (1, 8)
     assert cli._actor_pool("2:") == (2, None)
+
+
+def test_output_to_a_uri_goes_through_pyarrows_filesystems(tmp_path: Path) -> None:
+    """``-o s3://...`` and the like: here a ``file://`` URI, through the same code."""
+    from contextlib import ExitStack
+
+    target = tmp_path / "out.jsonl"
+    with ExitStack() as stack:
+        sink, done = ray_engine._open_sink(stack, f"file://{target}", resume=False,
+                                           overwrite=False)  # fmt: skip
+        sink.write("c1", None, '{"id": "c1"}')
+        sink.write("c2", None, '{"id": "c2", "summary": "é"}')
+        assert len(done) == 0
+    assert target.read_text(encoding="utf-8").splitlines() == [
+        '{"id": "c1"}',
+        '{"id": "c2", "summary": "é"}',
+    ]
+    with ExitStack() as stack, pytest.raises(InvalidInput, match="exists: add --overwrite"):
+        ray_engine._open_sink(stack, f"file://{target}", resume=False, overwrite=False)
+    with ExitStack() as stack:
+        sink, _ = ray_engine._open_sink(stack, f"file://{target}.parquet", resume=False,
+                                        overwrite=False)  # fmt: skip
+        sink.write("c1", "internal", '{"id": "c1"}')
+    assert pq.read_table(f"{target}.parquet").column("error").to_pylist() == ["internal"]
+    with ExitStack() as stack, pytest.raises(InvalidInput, match="--resume"):
+        ray_engine._open_sink(stack, f"file://{target}", resume=True, overwrite=False)
