@@ -6,6 +6,7 @@
 #   bake a model:   docker build --build-arg MODEL=distilbart-cnn-12-6 -t newsfuse:distilbart .
 #   CUDA:           docker build --build-arg BASE_IMAGE=nvidia/cuda:12.8.1-base-ubuntu22.04 \
 #                                --build-arg TORCH_INDEX_URL= -t newsfuse:gpu .
+#   Ray node:       docker build --build-arg EXTRAS=fetch,ray -t newsfuse:ray .
 #
 # The install steps mirror `make setup`: torch first (its CPU build by default), then the
 # project, so pip never replaces the chosen torch with another build. Here the project is
@@ -42,8 +43,10 @@ WORKDIR /src
 # .dockerignore keeps tests, caches, virtualenvs and local weights out of this copy.
 COPY . .
 # `fetch` brings huggingface_hub for the model fetch below; `http` the HTTP/JSON transport
-# and the web page (off unless NEWSFUSE_HTTP_PORT is set).
-RUN pip install ".[fetch,http]"
+# and the web page (off unless NEWSFUSE_HTTP_PORT is set). EXTRAS=fetch,ray makes the image
+# a Ray node for `newsfuse batch --engine ray` on KubeRay (docs/deploy.md, "Bulk jobs on Ray").
+ARG EXTRAS=fetch,http
+RUN pip install ".[${EXTRAS}]"
 
 FROM builder AS models
 # A name from the models/ manifest to bake into the image; empty: the extractive default,

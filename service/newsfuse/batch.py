@@ -12,7 +12,9 @@ the output: an interrupted run, resumed, writes each id exactly once.
 In process, the models are loaded once and ``SummarizerService.summarize_many`` keeps a
 window of clusters in flight, so the model work of several clusters runs in the same
 cross-request batches a server uses. With a server, ``Client.stream`` sends the clusters in
-``SummarizeBatch`` calls with the same bounded window.
+``SummarizeBatch`` calls with the same bounded window. On Ray (``ray_engine``), actors turn
+lines into requests and results into lines with the same ``parse_line`` and
+``result_record``.
 """
 
 from __future__ import annotations
@@ -40,9 +42,19 @@ class Done:
 
     ids: set[str] = field(default_factory=set)
     lines: set[int] = field(default_factory=set)
+    file_lines: set[tuple[str, int]] = field(default_factory=set)
+    """``(file, line)`` of id-less failed lines of an input directory (``--engine ray``)."""
 
     def __len__(self) -> int:
-        return len(self.ids) + len(self.lines)
+        return len(self.ids) + len(self.lines) + len(self.file_lines)
+
+    def has(self, cluster_id: str, line: int | None, file: str = "") -> bool:
+        """True when the output holds this cluster: by its id, else by where its line is."""
+        if cluster_id:
+            return cluster_id in self.ids
+        if line is None:
+            return False
+        return (file, line) in self.file_lines if file else line in self.lines
 
 
 @dataclass(slots=True)
@@ -85,7 +97,10 @@ def read_done(path: Path) -> Done:
         if record["id"]:
             done.ids.add(str(record["id"]))
         elif isinstance(record.get("line"), int):
-            done.lines.add(record["line"])
+            if isinstance(record.get("file"), str) and record["file"]:
+                done.file_lines.add((record["file"], record["line"]))
+            else:
+                done.lines.add(record["line"])
     return done
 
 
@@ -94,6 +109,44 @@ def input_lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     for number, raw in enumerate(handle, start=1):
         if raw.strip():
             yield number, raw
+
+
+def parse_line(raw: bytes, default_max_words: int) -> ClusterRequest | ClusterResult:
+    """One input line: its request, or a failed result (not JSON, bad fields, no ``id``)."""
+    try:
+        request = parse_request(raw.strip(), default_max_words)
+    except InvalidInput as exc:
+        return ClusterResult(0, _best_effort_id(raw), error=exc)
+    if not request.id.strip():
+        return ClusterResult(
+            0, "", error=InvalidInput("id", "required: every line needs its cluster's id")
+        )
+    return request
+
+
+def duplicate_id(cluster_id: str, where: str) -> InvalidInput:
+    """The error of a second line with ``cluster_id`` (``where``: the first, ``line 3``)."""
+    return InvalidInput("id", f"duplicate id {cluster_id!r} (also {where})")
+
+
+def result_record(result: ClusterResult, line: int | None, file: str = "") -> dict[str, Any]:
+    """The output line of one result, as a JSON object.
+
+    ``{"id", **summary}`` (the JSON of ``summarize --json``), or for a failure
+    ``{"id", "file"?, "line", "error"}`` (``id`` null when the line has none; ``file`` only
+    for an input directory read by ``--engine ray``).
+    """
+    if result.error is None:
+        assert result.summary is not None
+        return {"id": result.id, **summary_to_dict(result.summary)}
+    record: dict[str, Any] = {"id": result.id or None}
+    where = f"line {line}"
+    if file:
+        record["file"] = file
+        where = f"{file} {where}"
+    record["line"] = line
+    record["error"] = error_to_dict(result.error, where)
+    return record
 
 
 def count_clusters(path: Path) -> int:
@@ -136,28 +189,15 @@ class Batch:
             yield item
 
     def _parse(self, number: int, raw: bytes) -> ClusterRequest | ClusterResult | None:
-        try:
-            request = parse_request(raw.strip(), self._default_max_words)
-        except InvalidInput as exc:
-            cluster_id = _best_effort_id(raw)
-            if (cluster_id and cluster_id in self._done.ids) or (
-                not cluster_id and number in self._done.lines
-            ):
-                return None
-            return ClusterResult(0, cluster_id, error=exc)
-        if request.id in self._done.ids:
+        item = parse_line(raw, self._default_max_words)
+        if self._done.has(item.id, number):
             return None
-        if not request.id.strip():
-            if number in self._done.lines:
-                return None
-            return ClusterResult(
-                0, "", error=InvalidInput("id", "required: every line needs its cluster's id")
-            )
-        first = self._first_line.setdefault(request.id, number)
+        if isinstance(item, ClusterResult):
+            return item
+        first = self._first_line.setdefault(item.id, number)
         if first != number:
-            error = InvalidInput("id", f"duplicate id {request.id!r} (also line {first})")
-            return ClusterResult(0, request.id, error=error)
-        return request
+            return ClusterResult(0, item.id, error=duplicate_id(item.id, f"line {first}"))
+        return item
 
     def run(self, backend: Backend) -> Counts:
         """Summarize every cluster through ``backend``, writing each result as it comes."""
@@ -166,16 +206,8 @@ class Batch:
         return self.counts
 
     def _write(self, result: ClusterResult) -> None:
-        record: dict[str, Any]
-        if result.error is None:
-            assert result.summary is not None
-            record = {"id": result.id, **summary_to_dict(result.summary)}
-        else:
-            record = {
-                "id": result.id or None,
-                "line": self._line_of[result.index],
-                "error": error_to_dict(result.error, f"line {self._line_of[result.index]}"),
-            }
+        record = result_record(result, self._line_of[result.index])
+        if result.error is not None:
             self.counts.failed += 1
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._out.flush()

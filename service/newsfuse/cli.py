@@ -232,6 +232,11 @@ def _batch(args: argparse.Namespace) -> int:
     )
     if batch.same_file(args.input, args.output):
         raise InvalidInput(args.output, "is the input file: write the output elsewhere")
+    if args.engine == "ray":
+        return _batch_ray(args, settings)
+    for path in (args.input, args.output):
+        if path.endswith(".parquet"):
+            raise InvalidInput(path, "Parquet is read and written by --engine ray only")
     with ExitStack() as stack:
         if args.input == "-":
             source, total = sys.stdin.buffer, None
@@ -280,15 +285,24 @@ def _batch(args: argparse.Namespace) -> int:
 
                 run.run(local)
         except (NewsfuseError, KeyboardInterrupt):
-            progress.finish(counts)
-            if args.output != "-" and not args.quiet:
-                print(
-                    f"newsfuse batch: stopped after {counts.done} clusters; the same command "
-                    "with --resume continues",
-                    file=sys.stderr,
-                )
+            _batch_stopped(args, counts, progress)
             raise
         progress.finish(counts)
+    return _batch_done(args, counts, started)
+
+
+def _batch_stopped(args: argparse.Namespace, counts: Any, progress: Any) -> None:
+    progress.finish(counts)
+    if args.output != "-" and not args.quiet and counts.done:
+        resumable = not args.output.endswith(".parquet") and "://" not in args.output
+        print(
+            f"newsfuse batch: stopped after {counts.done} clusters"
+            + ("; the same command with --resume continues" if resumable else ""),
+            file=sys.stderr,
+        )
+
+
+def _batch_done(args: argparse.Namespace, counts: Any, started: float) -> int:
     if not args.quiet:
         print(
             f"newsfuse batch: {counts.done - counts.failed} summarized, {counts.failed} failed, "
@@ -296,6 +310,45 @@ def _batch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_PARTIAL if counts.failed else EXIT_OK
+
+
+def _batch_ray(args: argparse.Namespace, settings: Settings) -> int:
+    from newsfuse import batch
+
+    if args.server:
+        raise InvalidInput("--server", "goes with --engine local: Ray actors load the models")
+    try:
+        from newsfuse import ray_engine
+    except ImportError as exc:
+        raise InvalidInput(
+            "--engine", f"ray needs the ray extra: pip install 'newsfuse[ray]' ({exc})"
+        ) from None
+    options = ray_engine.RayOptions(
+        address=args.ray_address,
+        actors=args.ray_actors,
+        cpus_per_actor=args.ray_cpus_per_actor,
+        gpus_per_actor=args.ray_gpus_per_actor,
+        batch_size=args.ray_batch_size,
+    )
+    progress = batch.Progress(sys.stderr, enabled=batch.Progress.wanted(sys.stderr, args.quiet))
+    counts = batch.Counts(total=None)
+    started = time.monotonic()
+    try:
+        ray_engine.run_batch(
+            args.input,
+            args.output,
+            settings,
+            options,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=progress,
+            counts=counts,
+            verbose=args.verbose,
+        )
+    except (NewsfuseError, KeyboardInterrupt):
+        _batch_stopped(args, counts, progress)
+        raise
+    return _batch_done(args, counts, started)
 
 
 def add_server_options(parser: argparse.ArgumentParser, *, timeout: float) -> None:
@@ -344,6 +397,88 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         help=f"torch CPU threads, 0 for one per core (NEWSFUSE_THREADS; default {d.threads})",
+    )
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return number
+
+
+def _share(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return number
+
+
+def _actor_pool(value: str) -> tuple[int, int | None]:
+    """``N`` (a fixed pool), ``MIN:MAX`` or ``MIN:`` (autoscaling, up to what fits)."""
+    low, colon, high = value.partition(":")
+    try:
+        size = _positive_int(low)
+        if not colon:
+            return size, size
+        top = _positive_int(high) if high else None
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r}: N, MIN:MAX or MIN: ({exc})") from None
+    if top is not None and top < size:
+        raise argparse.ArgumentTypeError(f"{value!r}: MAX is below MIN")
+    return size, top
+
+
+def _ray_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "Ray (--engine ray; needs pip install 'newsfuse[ray]')",
+        "INPUT may be a directory of files (*.parquet read as Parquet, the rest as JSON lines) "
+        "or a URI (s3://..., gs://...); -o FILE.parquet writes Parquet (columns id, error, "
+        "result: the JSON of the output line). Each actor loads the models once and "
+        "summarizes a batch of clusters at a time, batched together.",
+    )
+    group.add_argument(
+        "--ray-address",
+        default="local",
+        metavar="ADDRESS",
+        help="local: start a Ray for this command; auto: join the running cluster (in a "
+        "Ray job too); HOST:PORT: join that one (default local)",
+    )
+    group.add_argument(
+        "--ray-actors",
+        type=_actor_pool,
+        default=(1, None),
+        metavar="N|MIN:MAX",
+        help="actors summarizing: N, or autoscaling from MIN to MAX (MIN: up to what the "
+        "cluster's CPUs and GPUs fit) (default 1:)",
+    )
+    group.add_argument(
+        "--ray-cpus-per-actor",
+        type=_positive_float,
+        default=1.0,
+        metavar="CPUS",
+        help="CPUs each actor reserves; torch threads follow it unless --threads is set "
+        "(default 1)",
+    )
+    group.add_argument(
+        "--ray-gpus-per-actor",
+        type=_share,
+        default=0.0,
+        metavar="GPUS",
+        help="GPUs each actor reserves, fractions allowed (default 0)",
+    )
+    group.add_argument(
+        "--ray-batch-size",
+        type=_positive_int,
+        default=32,
+        metavar="N",
+        help="clusters per actor call, summarized together (default 32)",
     )
 
 
@@ -481,9 +616,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar or summary line (default off)"
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (or --server); ray: actors of a Ray cluster (default local)",
+    )
     _model_options(p)
     add_pipeline_flags(p)
     add_server_options(p, timeout=600.0)
+    _ray_options(p)
     p.set_defaults(func=_batch)
 
     for module in ("newsfuse.server.cli", "newsfuse.model_store"):
