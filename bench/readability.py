@@ -14,10 +14,11 @@ them:
   text, or the ``unfit`` reason ingest gave the source sentence shown (a list item, a line
   of a timeline, a sentence inside a quotation).
 - **repeats**: pairs of summary sentences where one states the other's main claim, judged
-  by ``newsfuse.support.SupportScorer`` at its ``repeat`` threshold, in either direction.
-  Without a shipped support model the stand-in is used (and named in the output): MiniLM
-  cosine ≥ 0.75 (the paraphrase threshold), or cosine ≥ 0.6 with 70 % of the claim's
-  rarity-weighted content words covered, unless their numbers contradict.
+  by the pipeline's ``newsfuse.support.SupportScorer`` at its ``repeat`` threshold, in
+  either direction. Only if no scorer can be built (no model shipped) a stand-in is used,
+  and named in the output: MiniLM cosine ≥ 0.75 (the paraphrase threshold), or cosine ≥ 0.6
+  with 70 % of the claim's rarity-weighted content words covered, unless their numbers
+  contradict.
 - **dangling**: sentences whose opening needs an antecedent (``needs_antecedent`` with the
   names introduced by the sentences before it and the surnames the cluster gives in full)
   that the summary does not supply. A sentence counts as supplied when the summary
@@ -59,7 +60,13 @@ from _common import (  # noqa: E402
     markdown_table,
     write_json,
 )
-from quality import CachingEmbedder, load_newsfuse, make_scorer, score_summary  # noqa: E402
+from quality import (  # noqa: E402
+    CachingEmbedder,
+    cluster_documents,
+    load_newsfuse,
+    make_scorer,
+    score_summary,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -73,27 +80,26 @@ STANDIN_COVERAGE = 0.7
 
 
 class RepeatJudge:
-    """Decides whether one summary sentence states another's main claim."""
+    """Decides whether one summary sentence states another's main claim.
 
-    def __init__(self, support_model: Path | None = None) -> None:
-        from newsfuse.support import SupportModel, SupportScorer
+    The pipeline's own ``SupportScorer`` when it has one (the scorer every stage uses), else
+    a fresh ``SupportScorer()``; the documented stand-in only when neither can be built.
+    """
 
-        self.scorer = None
+    def __init__(self, pipeline: Any = None) -> None:
+        self.scorer = getattr(pipeline, "scorer", None)
         self.name = "stand-in (cosine, coverage)"
-        try:
-            if support_model is not None:
-                import json
+        if self.scorer is None:
+            try:
+                from newsfuse.support import SupportScorer
 
-                model = SupportModel.from_json(json.loads(support_model.read_text("utf-8")))
-                self.scorer = SupportScorer(model)
-            else:
                 self.scorer = SupportScorer()
-            self.name = f"SupportScorer ({self.scorer.name}, repeat ≥ "
-            self.name += f"{self.scorer.thresholds.repeat:.2f})"
-        except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
-            _LOGGER.warning("no support model (%s): repeats use the stand-in", exc)
-        except Exception as exc:  # noqa: BLE001 - ModelLoadError and the like
-            _LOGGER.warning("support model unusable (%s): repeats use the stand-in", exc)
+            except Exception as exc:  # noqa: BLE001 - no model shipped, or an older newsfuse
+                _LOGGER.warning("no support scorer (%s): repeats use the stand-in", exc)
+        if self.scorer is not None:
+            self.name = (
+                f"SupportScorer ({self.scorer.name}, repeat ≥ {self.scorer.thresholds.repeat:.2f})"
+            )
 
     def pairs(
         self, texts: Sequence[str], vectors: np.ndarray, idf: dict[str, float]
@@ -181,15 +187,6 @@ class SummaryReport:
         return out
 
 
-def _documents(cluster: Cluster) -> list[Any]:
-    from newsfuse.types import Document
-
-    return [
-        Document(id=doc.name, text=doc.text, title=doc.headline, date=doc.date)
-        for doc in cluster.documents
-    ]
-
-
 def assess(
     cluster: Cluster,
     ctx: Any,
@@ -236,7 +233,10 @@ def assess(
             report.debris.append(reason)
 
     if len(texts) > 1:
-        idf = idf_weights([parse(s.text) for s in sentences])
+        evidence = getattr(ctx, "evidence", None)
+        idf = evidence.idf if evidence is not None else idf_weights(
+            [parse(s.text) for s in sentences]
+        )
         report.repeats = judge.pairs(texts, embed(texts), idf)
 
     surnames = known_surnames(s.text for s in sentences)
@@ -284,7 +284,8 @@ def summarize(pipeline: Any, cluster: Cluster) -> tuple[Any, Any, float]:
     from newsfuse.types import SummaryOptions
 
     started = time.perf_counter()
-    ctx = pipeline.prepare(_documents(cluster), SummaryOptions(max_words=cluster.budget))
+    documents = cluster_documents(cluster)
+    ctx = pipeline.prepare(documents, SummaryOptions(max_words=cluster.budget))
     (result,) = pipeline.fuse([ctx])
     seconds = time.perf_counter() - started
     return ctx, pipeline.finish(ctx, result, seconds), seconds
@@ -329,7 +330,6 @@ def evaluate(
     *,
     pipeline: Any = None,
     cache: Path | None = None,
-    support_model: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Summarize and assess every cluster; returns the result document."""
@@ -338,7 +338,7 @@ def evaluate(
         pipeline, load_seconds = load_newsfuse()
     if cache is not None and not isinstance(pipeline.embedder, CachingEmbedder):
         pipeline.embedder = CachingEmbedder(pipeline.embedder, cache)
-    judge = RepeatJudge(support_model)
+    judge = RepeatJudge(pipeline)
     scorer = make_scorer()
     rows = []
     per_cluster: dict[str, list[SummaryReport]] = {}
@@ -412,8 +412,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N clusters per dataset")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--cache", default=None, help="sentence embeddings kept in this .npz")
-    parser.add_argument("--support-model", default=None,
-                        help="support model JSON (default: the one shipped with newsfuse)")
     parser.add_argument("--out", default=str(RESULTS / "readability.json"))
     parser.add_argument("--summaries", default=None,
                         help="also write every summary's sentences to this jsonl file")
@@ -430,7 +428,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = evaluate(
         datasets,
         cache=Path(args.cache) if args.cache else None,
-        support_model=Path(args.support_model) if args.support_model else None,
         progress=lambda line: _LOGGER.info("%s", line),
     )
     text = render(result)

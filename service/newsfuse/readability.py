@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 
 # --- shared pieces --------------------------------------------------------------------------
 
@@ -397,6 +398,7 @@ _SPEECH_VERBS = (
     "|admitted|admits|denied|denies|warned|warns|claimed|claims|stressed|declared|announced"
     "|asked|replied|urged|predicted|suggested|conceded|contended|complained|agreed|disagreed"
 )
+_SPEECH = frozenset(_SPEECH_VERBS.split("|"))
 _SPEECH_BEFORE_ALSO = re.compile(r"\b(?:" + _SPEECH_VERBS + r")\b", re.IGNORECASE)
 # Descriptions that refer back to a whole event or statement: always need what came before
 # (an antecedent is a predication the caller must place right before, not a word to match).
@@ -445,7 +447,10 @@ _HONORIFIC = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mme|Messrs)\.?\s+(?P<name>[A-Z][\w'’-]+)\b(?!\s+[A-Z])"
 )
 _TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|[^\w\s]+|\d[\d,.]*")
-_NAME_PARTICLES = frozenset("de da di du van von der den la le bin ibn al el y".split())
+_NAME_PARTICLES = frozenset(
+    "de da di du van von der den la le bin bint ibn abu al el y arap dos das do del della ter"
+    " ten".split()
+)
 # Title words: "President Clinton" introduces Clinton, "Mr. Clinton" does not.
 _ROLE_TITLES = frozenset(
     "President Vice Prime Minister Secretary Chancellor King Queen Prince Princess Pope Senator"
@@ -456,6 +461,28 @@ _ROLE_TITLES = frozenset(
     " Agent Deputy Leader Commissioner Foreign Defense Interior Finance Russian American"
     " U.S. British French Chinese Israeli Palestinian Ukrainian Hungarian Former Acting".split()
 )
+#: Titles that only a person carries (not "Russian", "Foreign", "U.S.").
+_PERSON_TITLES = frozenset(
+    "President Secretary Chancellor King Queen Prince Princess Pope Senator Sen. Rep."
+    " Representative Gov. Governor Gen. General Adm. Admiral Col. Colonel Lt. Capt. Captain"
+    " Commander Cmdr. Cmndr. Sgt. Maj. Judge Justice Mayor Ambassador Speaker Chairman"
+    " Chairwoman Premier Sheikh Ayatollah Archbishop Bishop Cardinal Attorney Coach Officer"
+    " Detective Inspector Agent Commissioner".split()
+)
+#: Last words of organisations' names, never a person's surname.
+_INSTITUTIONS = frozenset(
+    "Department Commission Committee Agency Administration Hospital Corps Council Court"
+    " Association University Institute Office Service Ministry Board Bureau Center Centre"
+    " Foundation Party Union Company Corp Inc Group Times Post News Press Agency Network"
+    " Organization Program Project Fund Bank Society Club League Conference House Senate"
+    " Congress Army Navy Police Internet Web Net God Jr Sr Jr. Sr. II III".split()
+)
+_ARTICLES = frozenset(("the", "a", "an"))
+_FUNCTION_WORDS = frozenset(
+    "with from that than this were have been when where while what which said says told"
+    " about after before into over under their there they them then also only even".split()
+)
+_PLACE_BEFORE = frozenset("in at from near across throughout outside inside into".split())
 _HONORIFICS = frozenset(
     "Mr. Mrs. Ms. Miss Dr. Mme. Messrs. Mr Mrs Ms Dr Prof. Professor Rev. Father Sister".split()
 )
@@ -480,27 +507,45 @@ def _is_cap(token: str) -> bool:
     return bool(_NAME_TOKEN.fullmatch(token.rstrip(".")) or re.fullmatch(r"[A-Z]\.", token))
 
 
-def _name_runs(text: str) -> list[list[str]]:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """A run of capitalised tokens and the tokens either side of it."""
+
+    words: tuple[str, ...]
+    before: str
+    after: str
+
+
+def _name_runs(text: str) -> list[_Run]:
     """Runs of capitalised tokens (initials and particles such as "bin" allowed inside)."""
-    runs: list[list[str]] = []
+    tokens = _tokens(text)
+    runs: list[_Run] = []
     current: list[str] = []
-    for token in _tokens(text):
-        bare = token.rstrip("'’s") if token.endswith(("'s", "’s")) else token
+    start = 0
+
+    def close(end: int) -> None:
+        if current:
+            before = tokens[start - 1] if start else ""
+            after = tokens[end] if end < len(tokens) else ""
+            runs.append(_Run(tuple(current), before, after))
+
+    for i, token in enumerate(tokens):
+        bare = _possessive_free(token)
         if _is_cap(bare) or bare in _ROLE_TITLES or bare in _HONORIFICS:
+            if not current:
+                start = i
             current.append(bare)
             if bare != token:  # a possessive ends the name
-                runs.append(current)
+                close(i + 1)
                 current = []
             continue
         if current and token in _NAME_PARTICLES:
             current.append(token)
             continue
-        if current:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    return [[t for t in run] for run in runs if run]
+        close(i)
+        current = []
+    close(len(tokens))
+    return runs
 
 
 def _introductions(text: str) -> tuple[set[str], set[str]]:
@@ -509,7 +554,7 @@ def _introductions(text: str) -> tuple[set[str], set[str]]:
     full: set[str] = set()
     single: set[str] = set()
     for run in _name_runs(text):
-        words = [t for t in run if t not in _NAME_PARTICLES]
+        words = [t for t in run.words if t not in _NAME_PARTICLES]
         while words and words[0] in _NOT_NAMES:
             words = words[1:]
         people = [t for t in words if t not in _ROLE_TITLES and t not in _HONORIFICS]
@@ -544,17 +589,33 @@ def names_introduced(texts: Iterable[str]) -> frozenset[str]:
 
 
 def known_surnames(texts: Iterable[str]) -> frozenset[str]:
-    """Surnames of people named in full anywhere in ``texts`` (the cluster's sentences).
+    """Surnames of people the cluster's sentences name in full.
 
     Passed to ``needs_antecedent`` to tell a surname standing alone ("Paddock said") from a
-    place or an organisation ("Moscow said"): only the last word of a name written with a
-    first name or a role title counts.
+    place, a people or an organisation ("Moscow said", "Indian tribes"). A word counts when
+    it ends a name written with a first name or a title, something in the cluster shows it
+    is a person (a title or "Mr." before it, a speech verb next to it: "Locke said", "said
+    Locke") and nothing shows it is a place ("in Moscow", "from Quebec").
     """
-    out: set[str] = set()
+    candidates: set[str] = set()
+    person: set[str] = set()
+    place: set[str] = set()
     for text in texts:
         full, _ = _introductions(text)
-        out |= {name for name in full if " " not in name and len(name) > 2}
-    return frozenset(out)
+        candidates |= {name for name in full if " " not in name and len(name) > 2}
+        for run in _name_runs(text):
+            last = run.words[-1]
+            if run.before.lower() in _PLACE_BEFORE:
+                place.update(run.words)
+            titled = any(w in _PERSON_TITLES or w in _HONORIFICS for w in run.words[:-1])
+            # "Locke said", "said Locke." (not "the Committee Against Smoking say", "said
+            # Islamic militants").
+            spoke = (run.after.lower() in _SPEECH and run.before.lower() not in _ARTICLES) or (
+                run.before.lower() in ("said", "says") and run.after in ("", ".", ",", ";")
+            )
+            if titled or spoke:
+                person.add(last)
+    return frozenset((candidates & person) - place - _INSTITUTIONS)
 
 
 def _stem(word: str) -> str:
@@ -571,7 +632,18 @@ def _outside_quotes(text: str) -> str:
 
 
 def _possessive_free(token: str) -> str:
-    return token[:-2] if token.endswith(("'s", "’s")) else token
+    """The word without a possessive or a sentence's full stop ("Locke's", "Locke.")."""
+    if token.endswith(("'s", "’s")):
+        return token[:-2]
+    if (
+        token.endswith(".")
+        and len(token) > 4
+        and token not in _ROLE_TITLES
+        and token not in _HONORIFICS
+        and "." not in token[:-1]
+    ):
+        return token[:-1]
+    return token
 
 
 _PREPOSITIONS = frozenset("in at of from to for on by with near into across over".split())
@@ -584,8 +656,10 @@ def _lone_surnames(
     body = _outside_quotes(text)
     here, _ = _introductions(body)  # "Steve Mann ... Ms. Mann": introduced in the sentence
     for m in _HONORIFIC.finditer(body):
-        name = m.group("name").rstrip(".,;:")
-        name = _possessive_free(name)
+        name = _possessive_free(m.group("name").rstrip(".,;:"))
+        role = re.search(r"([a-z]{4,})\s+$", body[: m.start()])
+        if role and role.group(1) not in _SPEECH and role.group(1) not in _FUNCTION_WORDS:
+            continue  # "rap artist Dr. Dre": the description says who it is
         if name and name not in introduced and name not in here:
             return f"surname alone: {m.group(0)}"
     tokens = _tokens(body)

@@ -211,12 +211,15 @@ def test_event_descriptions_are_fine_once_the_event_was_told() -> None:
 def test_surnames_need_a_full_name_first() -> None:
     sources = [
         "Richard Paddock owns the Wapato franchise.",
+        "Paddock said several people would lose their jobs.",
         "Gov. Gary Locke opposed the tax.",
         "Moscow said it would not accept help.",
+        "Relatives gathered in Moscow on Monday.",
+        "Russian officials met American Indian leaders from Pine Ridge.",
+        "Indian tribes have taken steps to curb drinking.",
     ]
     surnames = known_surnames(sources)
-    assert {"Paddock", "Locke"} <= surnames
-    assert "Moscow" not in surnames
+    assert surnames == {"Paddock", "Locke"}
     lone = "Paddock said several people would lose their jobs."
     assert needs_antecedent(lone, surnames=surnames) == "surname alone: Paddock"
     introduced = names_introduced(["Richard Paddock owns the Wapato franchise."])
