@@ -14,11 +14,13 @@ them:
   text, or the ``unfit`` reason ingest gave the source sentence shown (a list item, a line
   of a timeline, a sentence inside a quotation).
 - **repeats**: pairs of summary sentences where one states the other's main claim, judged
-  by the pipeline's ``newsfuse.support.SupportScorer`` at its ``repeat`` threshold, in
-  either direction. Only if no scorer can be built (no model shipped) a stand-in is used,
-  and named in the output: MiniLM cosine ≥ 0.75 (the paraphrase threshold), or cosine ≥ 0.6
-  with 70 % of the claim's rarity-weighted content words covered, unless their numbers
-  contradict.
+  by the pipeline's ``newsfuse.support.SupportScorer`` at its ``repeat`` threshold (or
+  ``--repeat-threshold``), in either direction; ``max pair P`` is the mean over summaries
+  of the highest such probability between two of its sentences. The pipeline's selection
+  asks the same scorer, so at the default threshold this counts what slips past it. Only
+  if no scorer can be built (no model shipped) a stand-in is used, and named in the
+  output: MiniLM cosine ≥ 0.75 (the paraphrase threshold), or cosine ≥ 0.6 with 70 % of the
+  claim's rarity-weighted content words covered, unless their numbers contradict.
 - **dangling**: sentences whose opening needs an antecedent (``needs_antecedent`` with the
   names introduced by the sentences before it and the surnames the cluster gives in full)
   that the summary does not supply. A sentence counts as supplied when the summary
@@ -86,7 +88,7 @@ class RepeatJudge:
     a fresh ``SupportScorer()``; the documented stand-in only when neither can be built.
     """
 
-    def __init__(self, pipeline: Any = None) -> None:
+    def __init__(self, pipeline: Any = None, threshold: float | None = None) -> None:
         self.scorer = getattr(pipeline, "scorer", None)
         self.name = "stand-in (cosine, coverage)"
         if self.scorer is None:
@@ -96,15 +98,16 @@ class RepeatJudge:
                 self.scorer = SupportScorer()
             except Exception as exc:  # noqa: BLE001 - no model shipped, or an older newsfuse
                 _LOGGER.warning("no support scorer (%s): repeats use the stand-in", exc)
+        self.threshold = threshold
+        if self.threshold is None:
+            self.threshold = self.scorer.thresholds.repeat if self.scorer is not None else 0.5
         if self.scorer is not None:
-            self.name = (
-                f"SupportScorer ({self.scorer.name}, repeat ≥ {self.scorer.thresholds.repeat:.2f})"
-            )
+            self.name = f"SupportScorer ({self.scorer.name}, repeat ≥ {self.threshold:.2f})"
 
     def pairs(
-        self, texts: Sequence[str], vectors: np.ndarray, idf: dict[str, float]
+        self, texts: Sequence[str], vectors: np.ndarray, idf: Any
     ) -> list[tuple[int, int, float]]:
-        """``(i, j, score)`` for every pair i < j judged a repeat."""
+        """``(i, j, score)`` for every pair i < j: the higher of the two directions."""
         from newsfuse.support import FEATURES, pair_features, parse
 
         n = len(texts)
@@ -122,7 +125,6 @@ class RepeatJudge:
                 claim_texts=[texts[i] for i, _ in index],
                 source_texts=[texts[j] for _, j in index],
             )
-            threshold = self.scorer.thresholds.repeat
         else:
             coverage = FEATURES.index("idf_coverage")
             contradicted = FEATURES.index("numbers_contradicted")
@@ -134,12 +136,11 @@ class RepeatJudge:
                     or (cosine >= STANDIN_COVERED_COSINE and f[coverage] >= STANDIN_COVERAGE)
                 )
                 scores.append(1.0 if hit else 0.0)
-            threshold = 0.5
         best: dict[tuple[int, int], float] = {}
         for (i, j), score in zip(index, scores, strict=True):
             key = (min(i, j), max(i, j))
             best[key] = max(best.get(key, 0.0), float(score))
-        return [(i, j, s) for (i, j), s in sorted(best.items()) if s >= threshold]
+        return [(i, j, s) for (i, j), s in sorted(best.items())]
 
 
 # --- one summary ----------------------------------------------------------------------------
@@ -154,6 +155,8 @@ class SummaryReport:
     words: int
     debris: list[str] = field(default_factory=list)
     repeats: list[tuple[int, int, float]] = field(default_factory=list)
+    max_pair: float = 0.0
+    """The highest support probability between two of the summary's sentences."""
     dangling: list[tuple[int, str]] = field(default_factory=list)
     dangling_supplied: int = 0
     inversions: int = 0
@@ -172,6 +175,7 @@ class SummaryReport:
             "words": self.words,
             "debris": self.debris,
             "repeats": [list(p) for p in self.repeats],
+            "max_pair": round(self.max_pair, 4),
             "dangling": [list(d) for d in self.dangling],
             "dangling_supplied": self.dangling_supplied,
             "inversions": self.inversions,
@@ -237,7 +241,9 @@ def assess(
         idf = evidence.idf if evidence is not None else idf_weights(
             [parse(s.text) for s in sentences]
         )
-        report.repeats = judge.pairs(texts, embed(texts), idf)
+        pairs = judge.pairs(texts, embed(texts), idf)
+        report.repeats = [(i, j, round(p, 4)) for i, j, p in pairs if p >= judge.threshold]
+        report.max_pair = max(p for _, _, p in pairs)
 
     surnames = known_surnames(s.text for s in sentences)
     for k, text in enumerate(texts):
@@ -310,6 +316,7 @@ def aggregate(dataset: str, reports: Sequence[SummaryReport]) -> dict[str, Any]:
         "summaries_with_debris": sum(1 for r in reports if r.debris),
         "repeats": sum(len(r.repeats) for r in reports),
         "summaries_with_repeats": sum(1 for r in reports if r.repeats),
+        "max_pair_mean": mean([r.max_pair for r in reports]),
         "dangling": sum(len(r.dangling) for r in reports),
         "dangling_pct": 100.0 * sum(len(r.dangling) for r in reports) / sentences
         if sentences else None,
@@ -330,6 +337,7 @@ def evaluate(
     *,
     pipeline: Any = None,
     cache: Path | None = None,
+    repeat_threshold: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Summarize and assess every cluster; returns the result document."""
@@ -338,7 +346,7 @@ def evaluate(
         pipeline, load_seconds = load_newsfuse()
     if cache is not None and not isinstance(pipeline.embedder, CachingEmbedder):
         pipeline.embedder = CachingEmbedder(pipeline.embedder, cache)
-    judge = RepeatJudge(pipeline)
+    judge = RepeatJudge(pipeline, repeat_threshold)
     scorer = make_scorer()
     rows = []
     per_cluster: dict[str, list[SummaryReport]] = {}
@@ -380,12 +388,12 @@ def evaluate(
 
 
 def render(result: dict[str, Any]) -> str:
-    headers = ["dataset", "clusters", "sentences", "debris", "repeats", "dangling",
-               "dangling %", "inversions", "lead = top fact %", "R1-R", "R2-R"]
+    headers = ["dataset", "clusters", "sentences", "debris", "repeats", "max pair P",
+               "dangling", "dangling %", "inversions", "lead = top fact %", "R1-R", "R2-R"]
     rows = [
-        [r["dataset"], r["clusters"], r["sentences"], r["debris"], r["repeats"], r["dangling"],
-         r["dangling_pct"], r["inversions"], r["lead_top_fact_pct"], r["r1_recall"],
-         r["r2_recall"]]
+        [r["dataset"], r["clusters"], r["sentences"], r["debris"], r["repeats"],
+         r["max_pair_mean"], r["dangling"], r["dangling_pct"], r["inversions"],
+         r["lead_top_fact_pct"], r["r1_recall"], r["r2_recall"]]
         for r in result["results"]
     ]
     text = markdown_table(headers, rows)
@@ -412,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N clusters per dataset")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--cache", default=None, help="sentence embeddings kept in this .npz")
+    parser.add_argument(
+        "--repeat-threshold", type=float, default=None,
+        help="support probability at which a pair counts as a repeat (default: the scorer's "
+        "own repeat threshold)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "readability.json"))
     parser.add_argument("--summaries", default=None,
                         help="also write every summary's sentences to this jsonl file")
@@ -428,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = evaluate(
         datasets,
         cache=Path(args.cache) if args.cache else None,
+        repeat_threshold=args.repeat_threshold,
         progress=lambda line: _LOGGER.info("%s", line),
     )
     text = render(result)
