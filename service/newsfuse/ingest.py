@@ -70,6 +70,8 @@ _MIN_WORDS_UNTERMINATED_BODY = 30
 _MAX_WRAPPED_LINE = 100
 #: ... and a line at least this long without a sentence end is taken to go on in the next.
 _MIN_WRAPPED_LINE = 50
+# A sentence ending inside a unit: a lower-case word, its full stop, then a new sentence.
+_SENTENCE_INSIDE = re.compile(r"[a-z]{3,}[.!?][\"'”’)\]]*\s+[\"“`'(]*[A-Z]")
 #: ``is_debris`` reasons that make a sentence boilerplate (masked), not body text unfit to show.
 _NOT_BODY = frozenset({"byline", "editor's note", "caption"})
 #: A terminated unit this short and (nearly) all in capitals is a heading ("MOVED FRIDAY.").
@@ -293,8 +295,14 @@ def ingest(
     sentences: list[Sentence] = []
     for paragraph, unit in enumerate(units):
         segment = work[unit.start : unit.end]
-        if has_terminated and not unit.terminated and unit.words < _MIN_WORDS_UNTERMINATED_BODY:
-            # Headline, section heading, caption or byline: not body text.
+        if (
+            has_terminated
+            and not unit.terminated
+            and unit.words < _MIN_WORDS_UNTERMINATED_BODY
+            and not _SENTENCE_INSIDE.search(segment)
+        ):
+            # Headline, section heading, caption or byline: not body text. (A paragraph with
+            # a sentence end inside is text that ends in a colon or was cut off: it stays.)
             if title is None and paragraph < 3:
                 title = " ".join(segment.split())
             drop(unit.start, unit.end)

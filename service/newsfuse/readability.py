@@ -35,7 +35,6 @@ _TITLE_END = re.compile(
 _OPEN_QUOTES = ("``", "“", '"', "‘‘")
 _DOUBLE_QUOTE = re.compile(r"``|''|[“”\"]")
 _LEADING_JUNK = re.compile(r"^[\s(\[\"“”'‘’`]+")
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 # --- debris ---------------------------------------------------------------------------------
 
@@ -291,7 +290,9 @@ INLINE_DEBRIS = re.compile(
     # AP desk initials closing a paragraph: "(gw/sl)", "(pw)"; NYT credits "(Lipman, Cox News
     # Service)".
     r"|(?<=\s)\((?-i:[a-z]{1,4}(?:/[a-z]{1,4})*)\)?(?=\s*$)"
-    r"|\([A-Z][\w.' -]{1,40},\s*(?:Cox|[A-Z][\w ]{0,30})\s+News\s+Service\)\.?",
+    r"|\([A-Z][\w.' -]{1,40},\s*(?:Cox|[A-Z][\w ]{0,30})\s+News\s+Service\)\.?"
+    # Xinhua's subject slug closing a paragraph: "(Egypt-Israel-Troop Pullback)".
+    r"|(?<=\s)\((?-i:[A-Z][\w.]*(?:\s*-\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)+)\)(?=\s*$)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -725,10 +726,8 @@ def needs_antecedent(
     opener = _LEADING_JUNK.sub("", s)
     quoted_start = s.lstrip("(").startswith(_OPEN_QUOTES)
     if not quoted_start:
-        if _CONNECTIVES.match(opener):
-            word = re.match(r"[\w']+(?:\s+[\w']+){0,3}", opener)
-            phrase = _CONNECTIVES.match(opener).group(0).rstrip(",")
-            return f"connective opener: {phrase if phrase else word.group(0) if word else ''}"
+        if m := _CONNECTIVES.match(opener):
+            return f"connective opener: {m.group(0).rstrip(',').strip()}"
         if _OF_THEM.match(opener):
             return "of them"
         first = re.match(r"[A-Za-z']+", opener)
@@ -747,11 +746,11 @@ def needs_antecedent(
         m = _DEFINITE.match(opener)
         if m and (reason := _definite_reason(m, introduced)):
             return reason
-    head = " ".join(s.split()[:10])
+    head = " ".join(s.split()[:16])
     also = _ALSO.search(head)
     if also and not _ALSO_OK.search(s[: also.end() + 12]):
         before = head[: also.start()]
-        if not _SPEECH_BEFORE_ALSO.search(before) and "," not in before[-2:]:
+        if not _SPEECH_BEFORE_ALSO.search(before):  # "Clinton said the plan also ..." passes
             return "also near the start"
     return _lone_surnames(s, introduced, surnames)
 

@@ -204,3 +204,17 @@ def test_a_cluster_with_debris_gives_a_clean_summary() -> None:
             cited = next(d.text for d in documents if d.id == c.document_id)[c.start : c.end]
             assert not any(b in cited for b in banned), cited
     assert np.isfinite(summary.stats.seconds)
+
+
+def test_a_paragraph_ending_in_a_colon_keeps_its_sentences() -> None:
+    text = (
+        "The lawyer for the boy's father released a short statement on Friday. It said:\n\n"
+        "``We are grateful to the court.''\n\n"
+        "Here are the details:\n\n"
+        "Officials said the boy would fly home within days.\n"
+    )
+    parsed = ingest(_doc(text))
+    texts = _texts(parsed)
+    assert texts[0] == "The lawyer for the boy's father released a short statement on Friday."
+    assert "It said:" in texts and parsed.sentences[texts.index("It said:")].unfit
+    assert "Here are the details:" not in texts  # a one-line lead-in is not body text

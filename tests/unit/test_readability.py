@@ -156,6 +156,8 @@ def test_timeline_entries() -> None:
         ("In addition, Norway sent a team of deep-sea divers.",
          "connective opener: In addition"),
         ("The navy also said it would try to raise the hull next year.", "also near the start"),
+        ("Sen. Ben Campbell, the only American Indian in the Senate, also was skeptical.",
+         "also near the start"),
         ("The move angered the families of the crew.", "refers back: The move"),
         ("The decision was announced on Monday evening.", "refers back: The decision"),
         ("The statement gave no figures for the dead.", "refers back: The statement"),
