@@ -70,8 +70,11 @@ _MIN_WORDS_UNTERMINATED_BODY = 30
 _MAX_WRAPPED_LINE = 100
 #: ... and a line at least this long without a sentence end is taken to go on in the next.
 _MIN_WRAPPED_LINE = 50
-# A sentence ending inside a unit: a lower-case word, its full stop, then a new sentence.
-_SENTENCE_INSIDE = re.compile(r"[a-z]{3,}[.!?][\"'”’)\]]*\s+[\"“`'(]*[A-Z]")
+# A sentence ending inside a unit: a word (not a title), its full stop, then a new sentence.
+_SENTENCE_INSIDE = re.compile(
+    r"\b(?!(?:" + "|".join(sorted(readability.TITLE_ABBREVIATIONS)) + r")\.)[A-Za-z][a-z]+[.!?]"
+    r"[\"'”’)\]]*\s+[\"“`'(]*[A-Z]"
+)
 #: ``is_debris`` reasons that make a sentence boilerplate (masked), not body text unfit to show.
 _NOT_BODY = frozenset({"byline", "editor's note", "caption"})
 #: A terminated unit this short and (nearly) all in capitals is a heading ("MOVED FRIDAY.").

@@ -211,6 +211,7 @@ def test_a_paragraph_ending_in_a_colon_keeps_its_sentences() -> None:
         "The lawyer for the boy's father released a short statement on Friday. It said:\n\n"
         "``We are grateful to the court.''\n\n"
         "Here are the details:\n\n"
+        "Asked about the party, he said: ``Of course there is. I am here''\n\n"
         "Officials said the boy would fly home within days.\n"
     )
     parsed = ingest(_doc(text))
@@ -218,3 +219,4 @@ def test_a_paragraph_ending_in_a_colon_keeps_its_sentences() -> None:
     assert texts[0] == "The lawyer for the boy's father released a short statement on Friday."
     assert "It said:" in texts and parsed.sentences[texts.index("It said:")].unfit
     assert "Here are the details:" not in texts  # a one-line lead-in is not body text
+    assert "Asked about the party, he said: ``Of course there is." in texts
