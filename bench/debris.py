@@ -12,7 +12,9 @@ sentences are grouped by what ``readability.is_debris`` calls them; those it doe
 recognise as debris are the candidates for wrongly removed body text, and a seeded sample
 of them is printed for a person to read (to the terminal only: DUC text stays out of the
 repository and out of the JSON). Also counted: the body sentences ingest marks unfit
-(``Sentence.unfit``), by reason.
+(``Sentence.unfit``), by reason. ``--baseline FILE`` takes another version's ``ingest.py``
+(``git show ff1921d:service/newsfuse/ingest.py > /tmp/ingest_old.py``) and counts its body
+sentences that this ingest no longer keeps.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -53,7 +56,29 @@ def plain_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def measure(datasets: dict[str, list], sample: int, seed: int) -> tuple[dict, list[str]]:
+def load_ingest(path: Path) -> Any:
+    """The ``ingest`` function of another version's ``ingest.py``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("baseline_ingest", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}: give the path of an ingest.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.ingest
+
+
+def _lost(text: str, spans: Sequence[tuple[int, int]], kept: bytearray) -> bool:
+    """Less than half of the span's visible characters are in a kept sentence."""
+    a, b = spans
+    chars = [i for i in range(a, b) if not text[i].isspace()]
+    return sum(kept[i] for i in chars) * 2 < len(chars)
+
+
+def measure(
+    datasets: dict[str, list], sample: int, seed: int, baseline: Any = None
+) -> tuple[dict, list[str]]:
     from newsfuse.ingest import ingest
     from newsfuse.readability import is_debris
     from newsfuse.types import Document
@@ -64,6 +89,8 @@ def measure(datasets: dict[str, list], sample: int, seed: int) -> tuple[dict, li
     dropped: Counter[str] = Counter()
     unfit: Counter[str] = Counter()
     unrecognised: list[str] = []
+    baseline_total = 0
+    baseline_lost = 0
     started = time.perf_counter()
     for clusters in datasets.values():
         for cluster in clusters:
@@ -78,10 +105,13 @@ def measure(datasets: dict[str, list], sample: int, seed: int) -> tuple[dict, li
                     body_total += 1
                     if s.unfit:
                         unfit[s.unfit] += 1
+                if baseline is not None:
+                    for s in baseline(Document(id=doc.name, text=doc.text)).sentences:
+                        baseline_total += 1
+                        baseline_lost += _lost(doc.text, (s.start, s.end), kept)
                 for a, b in plain_sentences(doc.text):
                     plain_total += 1
-                    chars = [i for i in range(a, b) if not doc.text[i].isspace()]
-                    if sum(kept[i] for i in chars) * 2 >= len(chars):
+                    if not _lost(doc.text, (a, b), kept):
                         continue
                     text = " ".join(doc.text[a:b].split())
                     reason = is_debris(text)
@@ -101,6 +131,9 @@ def measure(datasets: dict[str, list], sample: int, seed: int) -> tuple[dict, li
         "unfit": sum(unfit.values()),
         "unfit_pct": 100.0 * sum(unfit.values()) / body_total if body_total else None,
         "unfit_by_reason": dict(unfit.most_common()),
+        "baseline_sentences": baseline_total if baseline is not None else None,
+        "baseline_lost": baseline_lost if baseline is not None else None,
+        "baseline_lost_pct": 100.0 * baseline_lost / baseline_total if baseline_total else None,
         "seconds": time.perf_counter() - started,
     }, shown
 
@@ -111,10 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--sample", type=int, default=40, help="dropped sentences to print")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another version's ingest.py: count its sentences lost here")
     parser.add_argument("--out", default=str(RESULTS / "debris.json"))
     args = parser.parse_args(argv)
     datasets = load_datasets(args.eval_dir, [d.strip() for d in args.datasets.split(",")])
-    result, shown = measure(datasets, args.sample, args.seed)
+    baseline = load_ingest(args.baseline) if args.baseline else None
+    result, shown = measure(datasets, args.sample, args.seed, baseline)
     print(markdown_table(
         ["documents", "plain sentences", "dropped", "dropped %", "body sentences", "unfit",
          "unfit %"],
@@ -122,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
           result["dropped_pct"], result["body_sentences"], result["unfit"],
           result["unfit_pct"]]],
     ))
+    if baseline is not None:
+        print(f"\n{args.baseline}: {result['baseline_lost']} of its "
+              f"{result['baseline_sentences']} sentences are not body text here "
+              f"({result['baseline_lost_pct']:.2f} %)")
     print("\ndropped, by is_debris reason:")
     print(markdown_table(["reason", "sentences"], list(result["dropped_by_reason"].items())))
     print("\nkept but unfit to show, by reason:")

@@ -134,3 +134,12 @@ def test_debris_bench_counts_drops_and_unfit(eval_dir: Path) -> None:
     assert result["unfit_by_reason"].get("list item") == 1
     assert result["dropped"] == sum(result["dropped_by_reason"].values())
     assert all(" | " in line for line in shown)
+
+
+def test_debris_bench_baseline_loses_nothing_against_itself(eval_dir: Path) -> None:
+    from newsfuse import ingest
+
+    baseline = debris_bench.load_ingest(Path(ingest.__file__))
+    result, _ = debris_bench.measure(common.load_datasets(eval_dir), 0, 1, baseline)
+    assert result["baseline_sentences"] == result["body_sentences"] > 0
+    assert result["baseline_lost"] == 0
