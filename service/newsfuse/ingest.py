@@ -18,13 +18,15 @@ from dataclasses import dataclass
 import blingfire
 import yaml
 
+from newsfuse import readability
 from newsfuse.timeline import parse_date
 from newsfuse.types import Document, ParsedDocument, Sentence, Span
 
 _LOGGER = logging.getLogger(__name__)
 
-# Sentence-final punctuation, optionally followed by closing quotes/brackets.
-_TERMINATED = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s*$")
+# Sentence-final punctuation, optionally followed by closing quotes/brackets (wire copy spaces
+# nested ones: "... `reconnect.' ''").
+_TERMINATED = re.compile(r"[.!?…。！？][\"'”’»)\]\s]*$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
@@ -71,13 +73,6 @@ _HTML_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.D
 _HTML_META = re.compile(r"<meta\b[^<>]{0,2000}>", re.IGNORECASE)
 _HTML_ATTRIBUTE = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
 _MARKDOWN = re.compile(r"\*\*|__|^\s{0,3}#{1,6}\s|^\s{0,3}>\s?", re.MULTILINE)
-# A wire-service dateline opening an article: "PINE RIDGE, S.D. (AP) -- ".
-_DATELINE = re.compile(
-    r"^[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+)*"
-    r"(?:,\s*[A-Z][A-Za-z.]*(?:\s+[A-Z][A-Za-z.]*)*(?:\s+\d{1,2})?)?"
-    r"\s*(?:\([A-Za-z][A-Za-z .&-]{0,30}\)\s*)?"
-    r"(?:--|—|–|_|-)\s+"
-)
 _SURROGATE_OR_CONTROL = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 #: Units without sentence-final punctuation and at least this many words are kept as text
@@ -90,6 +85,25 @@ _REPEAT_PROBE = 256
 #: Lines that occur more than once and make up more than this share of a document's text are
 #: not captions printed twice but a document repeated (imperfectly): only repeats are dropped.
 _REPEATED_LINES_SHARE = 0.5
+#: ... and a line at least this long without a sentence end is taken to go on in the next.
+_MIN_WRAPPED_LINE = 50
+# A sentence ending inside a unit: a word (not a title), its full stop, then a new sentence.
+_SENTENCE_INSIDE = re.compile(
+    r"\b(?!(?:" + "|".join(sorted(readability.TITLE_ABBREVIATIONS)) + r")\.)[A-Za-z][a-z]+[.!?]"
+    r"[\"'”’)\]]*\s+[\"“`'(]*[A-Z]"
+)
+#: ``is_debris`` reasons that make a sentence boilerplate (masked), not body text unfit to show.
+_NOT_BODY = frozenset({"byline", "editor's note", "caption"})
+#: A terminated unit this short and (nearly) all in capitals is a heading ("MOVED FRIDAY.").
+_MAX_WORDS_CAPITAL_HEADING = 15
+# Title abbreviations end no sentence: blingfire breaks "Cmndr. | Ivan Petrov" apart.
+_TITLE_AT_END = re.compile(
+    r"(?:^|[\s(\"“`'‘])(?:" + "|".join(sorted(readability.TITLE_ABBREVIATIONS)) + r")\.$"
+)
+# A piece that goes on a dateline or a timeline label ("SPARTA, Ga. | _ By ten o'clock").
+_CONTINUES = re.compile(r"^(?:_|--|—)\s")
+# Wire copy opens quotes with two backticks; blingfire does not break before them.
+_BACKTICK_OPEN = re.compile(r"[.!?]['\"”’]*\s+(?=``[A-Z0-9])")
 
 
 @dataclass(slots=True)
@@ -106,7 +120,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans ``(start, end)`` of ``text``; whitespace is trimmed off each span.
 
     Uses blingfire's sentence breaker (no downloads, fast, keeps hard-wrapped lines
-    together). Works for any ``str``: characters blingfire cannot take are masked first.
+    together) with three repairs: no break after a title before a name ("Cmndr. Ivan
+    Petrov"), none before a piece that goes on with "_ " or "-- " (a dateline, a timeline
+    label), and a break before a ````quote`` that opens a new sentence. Works for any
+    ``str``: characters blingfire cannot take are masked first.
     """
     work = _SURROGATE_OR_CONTROL.sub(" ", text)
     spans: list[tuple[int, int]] = []
@@ -115,13 +132,32 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     _, offsets = blingfire.text_to_sentences_and_offsets(work)
     for start, end in offsets:
         start, end = _trim(work, max(0, start), min(len(work), end))
-        if start < end:
+        if start >= end:
+            continue
+        piece = work[start:end]
+        after_title = spans and _TITLE_AT_END.search(work[spans[-1][0] : spans[-1][1]])
+        if spans and (
+            (after_title and piece.lstrip("`'\"“‘")[:1].isupper()) or _CONTINUES.match(piece)
+        ):
+            spans[-1] = (spans[-1][0], end)
+        else:
             spans.append((start, end))
+    spans = [piece for span in spans for piece in _split_at_backticks(work, *span)]
     if not spans:
         start, end = _trim(work, 0, len(work))
         if start < end:
             spans.append((start, end))
     return spans
+
+
+def _split_at_backticks(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    for m in _BACKTICK_OPEN.finditer(text, start, end):
+        cut = m.start() + len(m.group().rstrip())
+        pieces.append((start, cut))
+        start = m.end()
+    pieces.append((start, end))
+    return pieces
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -270,6 +306,9 @@ def ingest(
     # Markdown emphasis and quote markers are masked so they never start a sentence.
     for m in _MARKDOWN.finditer(text):
         _mask(chars, m.start(), m.end())
+    # Photo credits, "(END OPTIONAL TRIM)", separator rules inside paragraphs.
+    for m in readability.INLINE_DEBRIS.finditer(text):
+        drop(m.start(), m.end())
 
     # A document that is one text repeated (a scraper looping, a paste gone wrong) is that
     # text: the later copies are boilerplate, and the repeated-line rule below sees one copy.
@@ -291,9 +330,14 @@ def ingest(
     keep_first = repeated > _REPEATED_LINES_SHARE * sum(e - s for s, e in lines if e > s)
     kept: set[str] = set()
     teaser = False
+    first_body = True
+    open_before = False  # the line before goes on (a hard-wrapped paragraph)
+    # Lines whose sentences are body text but never to be shown: list items, timelines.
+    flagged: list[tuple[int, int, str]] = []
     for start, end in lines:
         line = work[start:end]
         if not line.strip():
+            open_before = False
             continue
         if teaser:
             drop(start, end)
@@ -325,34 +369,73 @@ def ingest(
                 continue
             # The same line twice in one article: an image caption printed twice.
             drop(start, end)
+            continue
+        if readability.is_debris_line(line):
+            # Byline, note to editors, photo credit, contact details, separator.
+            drop(start, end)
+            continue
+        # A hard-wrapped paragraph goes on on the next line: a long line without a sentence end.
+        was_open = open_before
+        open_before = len(line.strip()) >= _MIN_WRAPPED_LINE and not _TERMINATED.search(line)
+        is_first, first_body = first_body, False
+        pos = start
+        while found := readability.leading_debris(work[pos:end], first=is_first):
+            length, kind = found
+            if kind == "list marker":
+                if was_open:
+                    break  # "-- " opening a hard-wrapped line is a dash, not a bullet
+                flagged.append((start, end, "list item"))
+            drop(pos, pos + length)
+            pos += length
+        if readability.is_timeline_entry(work[pos:end]):
+            flagged.append((start, end, "timeline entry"))
 
     work = "".join(chars)
     units = list(_units(work))
     has_terminated = any(u.terminated for u in units)
+    has_lower = any(c.islower() for c in work)
     sentences: list[Sentence] = []
     for paragraph, unit in enumerate(units):
-        if has_terminated and not unit.terminated and unit.words < _MIN_WORDS_UNTERMINATED_BODY:
-            # Headline, section heading, caption or byline: not body text.
+        segment = work[unit.start : unit.end]
+        if (
+            has_terminated
+            and not unit.terminated
+            and unit.words < _MIN_WORDS_UNTERMINATED_BODY
+            and not _SENTENCE_INSIDE.search(segment)
+        ):
+            # Headline, section heading, caption or byline: not body text. (A paragraph with
+            # a sentence end inside is text that ends in a colon or was cut off: it stays.)
             if title is None and paragraph < 3:
-                title = " ".join(work[unit.start : unit.end].split())
+                title = " ".join(segment.split())
             drop(unit.start, unit.end)
             continue
-        segment = work[unit.start : unit.end]
+        if has_lower and unit.words <= _MAX_WORDS_CAPITAL_HEADING and _capitals(segment):
+            drop(unit.start, unit.end)  # "MOVED FRIDAY.", "IS THERE AN EDITOR IN THE HOUSE?"
+            continue
+        quoted = 0  # depth of double quotes open at the start of the sentence
         for s, e in split_sentences(segment):
             for start, end in _split_long(unit.start + s, unit.start + e, work, max_sentence_chars):
-                if len(sentences) < 2 and (m := _DATELINE.match(work[start:end])):
-                    if end - start - m.end() > 20:
-                        start += m.end()  # the dateline is not part of the news
                 if not _WORD.search(work[start:end]):
                     continue
+                sentence_text = text[start:end]
+                debris = readability.is_debris(work[start:end])
+                if debris in _NOT_BODY:
+                    drop(start, end)  # a note or credit inside a paragraph of news
+                    continue
+                unfit = next((why for a, b, why in flagged if a <= start < b), None)
+                unfit = unfit or debris
+                if quoted > 0 and unfit is None:
+                    unfit = "inside a quotation"
+                quoted = max(0, quoted + readability.quote_depths(work[start:end])[1])
                 sentences.append(
                     Sentence(
                         doc=doc_index,
                         index=len(sentences),
                         start=start,
                         end=end,
-                        text=text[start:end],
+                        text=sentence_text,
                         paragraph=paragraph,
+                        unfit=unfit,
                     )
                 )
     return ParsedDocument(
@@ -363,6 +446,13 @@ def ingest(
         sentences=tuple(sentences),
         boilerplate=tuple(boilerplate),
     )
+
+
+def _capitals(segment: str) -> bool:
+    """Nearly all letters are capitals, in two words or more: a heading, not a sentence."""
+    letters = [c for c in segment if c.isalpha()]
+    words = [w for w in segment.split() if any(c.isalpha() for c in w)]
+    return len(words) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
 
 def _units(work: str) -> Iterator[_Unit]:

@@ -50,6 +50,10 @@ class Sentence:
     end: int
     text: str
     paragraph: int
+    unfit: str | None = None
+    """Why this sentence must never be shown in a summary (``"list item"``, ``"inside a
+    quotation"``, or an ``is_debris`` reason such as ``"byline"``), else ``None``. It is
+    still body text: it may be cited and it counts as a source of its fact."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,781 @@
+"""Readability of summary sentences: debris, and openings that need what came before.
+
+Two questions, asked of every candidate sentence, so both are plain regular-expression work:
+
+- ``is_debris(text)``: is this not a sentence a reader should ever see in a summary? List
+  markers, datelines, bylines, headings, photo captions, editor's notes, contact lines,
+  sentences cut short (at "Gen." or without a proper end), quotation fragments and bare
+  quotes. Ingest masks most debris before it becomes a sentence at all; it records what is
+  body text but unfit to show in ``Sentence.unfit`` (using this function too).
+- ``needs_antecedent(text, introduced)``: does the sentence's opening lean on something
+  said before it (a pronoun, a connective, "also", "the move", a surname never given in
+  full)? ``introduced`` is what earlier summary sentences told: ``names_introduced(texts)``.
+
+Both return a short reason (for logs, tests and the benchmark) or ``None``. Neither reads
+beyond the sentence; they err on the side of flagging, since a flagged sentence is only
+passed over for another member of its fact cluster or another fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+# --- shared pieces --------------------------------------------------------------------------
+
+#: Titles that stand before a name: a sentence never ends with one.
+TITLE_ABBREVIATIONS = frozenset(
+    "Mr Mrs Ms Dr Gen Gens Sen Sens Rep Reps Gov Lt Col Sgt Capt Cmdr Cmndr Comdr Cdr Adm Maj"
+    " Prof Rev Supt Insp Det Pvt Cpl Brig Lieut Msgr Hon Atty Amb Gov Pres Sec Fr".split()
+)
+_TITLE_END = re.compile(
+    r"(?:^|[\s(\"“`'‘])(?:" + "|".join(sorted(TITLE_ABBREVIATIONS)) + r")\.[\"'”’)]*$"
+)
+_OPEN_QUOTES = ("``", "“", '"', "‘‘")
+_DOUBLE_QUOTE = re.compile(r"``|''|[“”\"]")
+_LEADING_JUNK = re.compile(r"^[\s(\[\"“”'‘’`]+")
+
+# --- debris ---------------------------------------------------------------------------------
+
+_LIST_MARKER = re.compile(
+    r"^\s*(?:--+|[—–•·▪►◦*]+|[-_](?=\s)|\d{1,2}[.)](?=\s)|\(\d{1,2}\)(?=\s)|[a-h][.)](?=\s))\s*"
+)
+_MONTH = (
+    r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|January|February|March|April|May"
+    r"|June|July|August|September|October|November|December"
+)
+_AGENCIES = r"AP|Xinhua|xinhua|XINHUA|Reuters|AFP|UPI|CNA|dpa|DPA|Kyodo|Bloomberg|IPS|PTI|NYT"
+# "PINE RIDGE, S.D. (AP) -- ", "COEUR d'ALENE, Idaho _ ", "HONG KONG, September 10 (Xinhua)
+# -- ", "BEIDAIHE (Hebei), March 5 (Xinhua) -- ", "WASHINGTON (AP -- " (sic).
+_DATELINE = re.compile(
+    r"^\s*(?:\(NYT\d*\)\s*)?(?P<place>[A-Z][A-Z.'’\-]+(?:\s+(?:[A-Z][A-Z.'’\-]+|[a-z]'[A-Z]+))*)"
+    r"(?:\s*\([A-Z][a-z]+\))?"
+    r"(?P<region>(?:,\s*[A-Z][A-Za-z.'’\-]*(?:\s+[A-Z][A-Za-z.'’\-]*)*)*?)"
+    r"(?P<date>,?\s*(?:" + _MONTH + r")\s+\d{1,2}(?:,\s*\d{4})?)?"
+    r"(?P<agency>\s*\((?:" + _AGENCIES + r")\)?)?"
+    r"\s*(?:--|—|–|_|(?<=[\s)])-(?=\s))\s*(?=[A-Z\"“`'‘(0-9])"
+)
+# Budget slugs of the wire services: "FBN-VECSEY-COLUMN _ ", "GORE-BRADLEY (St. Louis) _ ",
+# "ONLINE-AUCTIONS-2-COX, 10-20 -- ", "KIDBOOKS (undated) ".
+_SLUG = re.compile(
+    r"^\s*[A-Z0-9]{2,}(?:-[A-Z0-9]{1,})+(?:,\s*\d{1,2}-\d{1,2})?(?:\s*\([^()\n]{1,40}\))?"
+    r"\s*(?:_|--|—)\s+|^\s*[A-Z][A-Z0-9-]{2,}\s*\((?:undated|Undated|UNDATED)\)\s*(?:_|--|—)?\s*"
+)
+_BYLINE = re.compile(
+    r"\s*(?:By|BY)\s+[A-Z][\w.'’-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w.'’-]*){0,5}\s*[.,]?\s*$"
+    r"|\s*(?:By\s+[^,]{3,40},\s*)?(?:The\s+)?(?:Associated\s+Press|AP|Xinhua|Reuters|Cox\s+News"
+    r"|New\s+York\s+Times)(?:\s+\w+){0,2}\s+(?:Writers?|Correspondents?|Reporters?|Editors?"
+    r"|Staff)\s*\.?\s*$|\s*c\.\s*\d{4}\s+(?:N\.Y\.|The\s+New\s+York)|AP\s+NewsBrief\b",
+    re.IGNORECASE,
+)
+# Notes to editors: how they open, and phrases that give them away wherever they stand
+# (looked up as plain lower-case substrings: every sentence is checked, so this must be cheap).
+_EDITORS_NOTE_START = re.compile(
+    r"\W*(?:attention\s+)?editors?\s*:|\W*eds?\s*:|\W*please\s+note\s*:"
+    r"|\W*editor(?:'s|s'|’s|s)?\s+note|\W*(?:the\s+)?following\s+(?:are|is)\b"
+    r"|\W*end\s+of\s+story\b|\W*(?:endit|nnnn|\(end\))\W*$|\W*nonsubscribers\b"
+    r"|\W*(?:story|photos?)\s+will\s+move\b|\W*(?:this\s+``?separate|to\s+publish\s+this)"
+    r"|\W*for\s+use\s+by\s+(?:clients|new\s+york)",
+    re.IGNORECASE,
+)
+# A whole paragraph is a note when it opens like one ("Following is a transcript ..." is an
+# introduction: only that sentence goes).
+_EDITORS_NOTE_LINE = re.compile(
+    r"(?!\W*(?:the\s+)?following\s+(?:are|is)\b)(?:" + _EDITORS_NOTE_START.pattern + ")",
+    re.IGNORECASE,
+)
+_EDITORS_NOTE_PHRASES = (
+    "editor's note", "editors' note", "editors note", "editor’s note", "(eds:", "(ed:",
+    "(editors:", "story will move", "will move in the", "optional trim", "optional material",
+    "story can end here", "to publish this article", "separate buy", "separate-buy",
+    "nonsubscribers", "for use by clients", "for use by new york times",
+    "contributed to this report", "can be reached at", "can be reached by",
+    "can be reached on", "news items in leading", "embargoed for", "this article is excerpted",
+    "this article is reprinted", "this article is adapted",
+)  # fmt: skip
+_CAPTION_HINTS = ("photo", "graphic", "pictured", "caption", "left", "right", "center", "centre",
+                  "top,", "bottom", "ground", "images")  # fmt: skip
+_CAPTION = re.compile(
+    r"\((?:[^()]{0,60}/)?\s*(?:AP|AFP|Reuters|Getty|[A-Z][\w .]{0,40})?\s*(?:photos?|graphics?)\s*"
+    r"(?:by[^()]{0,40})?\)|^\W*(?:photo|pictured|caption|photograph)\s*(?:\(|:)"
+    r"|,\s*(?:left|right|center|centre|top|bottom|foreground|background)\s*,|\bfrom\s+left\b"
+    r"|^\W*\(?(?:AP|Reuters|AFP|Getty)\s+(?:Photo|Images)",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"\d{3}[-. ]\d{3}[-. ]\d{4}\b|\(\d{3}\)\s*\d{3}-\d{4}")
+_CONTACT = re.compile(
+    _PHONE.pattern + r"|\w\(at\)\w|[\w.-]+@[\w-]+\.\w|https?://|\bwww\.|^\W*on\s+the\s+net\b",
+    re.IGNORECASE,
+)
+
+
+def _editors_note(s: str, low: str) -> bool:
+    return bool(_EDITORS_NOTE_START.match(s)) or any(p in low for p in _EDITORS_NOTE_PHRASES)
+
+
+def _caption(s: str, low: str) -> bool:
+    return any(h in low for h in _CAPTION_HINTS) and _CAPTION.search(s) is not None
+
+
+def _contact(s: str, low: str) -> bool:
+    if "@" in s or "(at)" in low or "http" in low or "www." in low or "on the net" in low:
+        return _CONTACT.search(s) is not None
+    return _PHONE.search(s) is not None
+
+
+_RUN_IN_LABEL = re.compile(r"^\s*[A-Z][A-Z'’.&\-]+(?:\s+[A-Z][A-Z'’.&\-]+)*\s*:\s")
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$|[!?][\"'”’)\]\s]*(?:''|”)?$|[.!?]\s*''$")
+_ELLIPSIS_END = re.compile(r"(?:\.\s?\.\s?\.|…)[\"'”’)\]]*$")
+_LOWER_START_OK = frozenset(
+    "de van von der den al el bin ibn da di du la le e-mail eBay iPhone iPod iPad iTunes".split()
+)
+_TIMELINE_LABEL = re.compile(
+    r"^\s*(?:(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|January|February|March|April"
+    r"|May|June|July|August|September|October|November|December)\s+\d{1,2}(?:,\s*\d{4})?\s*"
+    r"(?:[:.]\s*)?(?:--|—|:)|^\s*(?:19|20)\d\d\s*(?::|--|—)\s",
+)
+
+
+_UPPER = re.compile(r"[A-Z]")
+_LETTERS = re.compile(r"[A-Za-z]")
+
+
+def _all_caps_share(text: str) -> float:
+    letters = len(_LETTERS.findall(text))
+    return len(_UPPER.findall(text)) / letters if letters else 0.0
+
+
+def _heading(text: str) -> bool:
+    """A heading, a section label or a run-in head: mostly capitals, or a capital lead-in."""
+    words = text.split()
+    first = words[0].strip("\"'“”‘’`(") if words else ""
+    if not (first.isupper() and any(c.isalpha() for c in first)):
+        return False  # every kind of heading opens with a word in capitals
+    if len(words) == 1:
+        return sum(c.isalpha() for c in first) >= 4  # "SPORTS", "TIMELINE:"
+    if _all_caps_share(text) >= 0.8:
+        return True
+    if _RUN_IN_LABEL.match(text):
+        return True
+    # "YANKEES Pitching ...": a capitalised word too long for an acronym, then a Title-case
+    # word: a heading run into the text.
+    if (
+        len(words) >= 2
+        and len(first) >= 6
+        and first.isalpha()
+        and words[1][:1].isupper()
+        and not words[1].isupper()
+    ):
+        return True
+    # Three or more all-capital words ahead of ordinary text ("EQUAL RIGHTS FOR ALL _ The").
+    caps = 0
+    for word in words:
+        core = word.strip("\"'“”‘’`(),:;_-")
+        if core.isupper() and sum(c.isalpha() for c in core) >= 2:
+            caps += 1
+            continue
+        break
+    return caps >= 3
+
+
+def quote_depths(text: str) -> tuple[int, int]:
+    """``(lowest, final)`` depth of double quotation marks over ``text``.
+
+    ```` and “ open, '' and ” close; a '' or " at the start of a word opens (wire copy
+    writes ''quote'' as often as ``quote''). A lowest depth below zero means the text starts
+    inside a quotation begun before it; a final depth above zero, one that goes on after it.
+    """
+    depth = lowest = 0
+    for m in _DOUBLE_QUOTE.finditer(text):
+        mark, at = m.group(), m.start()
+        before = text[at - 1] if at else " "
+        after = text[m.end()] if m.end() < len(text) else " "
+        if mark in ("``", "“"):
+            opening = True
+        elif mark == "”":
+            opening = False
+        else:  # '' or ": by position
+            opening = (before.isspace() or before in "([{—–-") and not after.isspace()
+            if mark == '"' and not opening and not (before.isspace() or before in "([{"):
+                opening = False
+        depth += 1 if opening else -1
+        lowest = min(lowest, depth)
+    return lowest, depth
+
+
+def _bare_quotation(text: str) -> bool:
+    """The sentence is only a quotation: no words outside it name a speaker."""
+    stripped = text.strip()
+    if not stripped.startswith((*_OPEN_QUOTES, "''")):
+        return False
+    for m in _DOUBLE_QUOTE.finditer(stripped):
+        if quote_depths(stripped[: m.end()])[1] == 0:
+            # Back outside the quotation: bare only if nothing but punctuation follows.
+            return not re.search(r"\w", stripped[m.end() :])
+    return True  # never leaves the quotation
+
+
+def is_debris(text: str) -> str | None:
+    """Why ``text`` is not a sentence to show a reader, or ``None`` when it is one.
+
+    Reasons: ``list marker``, ``timeline entry``, ``dateline``, ``byline``, ``heading``,
+    ``caption``, ``editor's note``, ``contact or link``, ``truncated at an abbreviation``,
+    ``no sentence end``, ``ends in an ellipsis``, ``starts mid-sentence``, ``fragment``
+    (three words or fewer), ``bracketed aside``, ``quotation fragment`` (it starts inside a
+    quotation begun in an earlier sentence) and ``bare quotation`` (only a quotation, or the
+    opening of one, with no speaker). Cheap: a few regular expressions over the sentence.
+    """
+    s = " ".join(text.split())
+    if not s:
+        return "fragment"
+    low = s.lower()
+    tail = s[-12:]
+    if _LIST_MARKER.match(s):
+        return "list marker"
+    if _TIMELINE_LABEL.match(s):
+        return "timeline entry"
+    if _DATELINE.match(s) or _SLUG.match(s):
+        return "dateline"
+    if _BYLINE.match(s):
+        return "byline"
+    if _editors_note(s, low):
+        return "editor's note"
+    if _caption(s, low):
+        return "caption"
+    if _contact(s, low):
+        return "contact or link"
+    if _heading(s):
+        return "heading"
+    words = s.split()
+    if len(words) <= 6 and sum(1 for w in words if any(c.isalnum() for c in w)) <= 3:
+        return "fragment"
+    if _TITLE_END.search(tail):
+        return "truncated at an abbreviation"
+    if _ELLIPSIS_END.search(tail):
+        return "ends in an ellipsis"
+    if not _TERMINAL.search(tail) or s.endswith((":", ";", ",")):
+        return "no sentence end"
+    first = _LEADING_JUNK.sub("", s[:40]).split(" ", 1)[0]
+    if first[:1].islower() and first.split("-")[0] not in _LOWER_START_OK:
+        return "starts mid-sentence"
+    if s.startswith("(") and s.rstrip(".").endswith(")"):
+        return "bracketed aside"
+    if "``" in s or "''" in s or '"' in s or "“" in s or "”" in s:
+        if quote_depths(s)[0] < 0:
+            return "quotation fragment"
+        if _bare_quotation(s):
+            return "bare quotation"
+    return None
+
+
+# --- whole lines and line openings (for ingest, which masks them) ---------------------------
+
+_PHOTO_PACKAGE = re.compile(r"^\s*\(NYT\d+\)\s")
+_PHOTO_CREDIT = re.compile(
+    r"\((?:[^()\n]{0,60}/)[^()\n]{0,60}(?:photo|graphic|illustration)s?\)(?:\s*\*?LITE\b)?",
+    re.IGNORECASE,
+)
+_SEPARATOR_LINE = re.compile(
+    r"^[\W_]*(?:-0-|x(?:\s*x)+|nn|endit|more|\$+|\(?end\)?|end\s+of\s+story|how\s+to\s+reach\s+us)?"
+    r"[\W_]*$",
+    re.IGNORECASE,
+)
+#: Notes and markers inside a paragraph: masked, the rest of the paragraph stays.
+INLINE_DEBRIS = re.compile(
+    _PHOTO_CREDIT.pattern
+    + r"|\(\s*(?:begin|end)\s+optional\s+trim\s*\)|\b(?:BEGIN|END)\s+OPTIONAL\s+TRIM\b"
+    r"|\((?:[^()\n]{0,80})will\s+move\s+in\s+the[^()\n]{0,40}\)|_{3,}|-{4,}|={3,}|\*{3,}"
+    r"|(?<=\s)-0-(?=\s|$)|\(\s*(?:eds?|editors?)\s*:[^()\n]{0,300}\)"
+    # AP desk initials closing a paragraph: "(gw/sl)", "(pw)"; NYT credits "(Lipman, Cox News
+    # Service)".
+    r"|(?<=\s)\((?-i:[a-z]{1,4}(?:/[a-z]{1,4})*)\)?(?=\s*$)"
+    r"|\([A-Z][\w.' -]{1,40},\s*(?:Cox|[A-Z][\w ]{0,30})\s+News\s+Service\)\.?"
+    # Xinhua's subject slug closing a paragraph: "(Egypt-Israel-Troop Pullback)".
+    r"|(?<=\s)\((?-i:[A-Z][\w.]*(?:\s*-\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)+)\)(?=\s*$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def is_debris_line(line: str) -> str | None:
+    """Why a whole line (a paragraph of wire copy) is not body text, or ``None``.
+
+    Bylines, paragraphs that open as a note to editors, photo credits and photo-package
+    captions, contact details and separators: ingest masks such lines, so they are never
+    sentences, cited or counted. Stricter than ``is_debris``: a paragraph that only
+    contains a note or a web address keeps its other sentences.
+    """
+    s = " ".join(line.split())
+    if not s:
+        return None
+    if _SEPARATOR_LINE.match(s):
+        return "separator"
+    if _PHOTO_PACKAGE.match(s):
+        return "caption"
+    if _BYLINE.match(s):
+        return "byline"
+    if _EDITORS_NOTE_LINE.match(s):
+        return "editor's note"
+    if _PHOTO_CREDIT.fullmatch(s.strip(" .")) or re.match(
+        r"^\W*(?:photo|pictured|caption)\s*(?:\(|:)", s, re.IGNORECASE
+    ):
+        return "caption"
+    if len(s.split()) <= 20 and _contact(s, s.lower()):
+        return "contact or link"
+    return None
+
+
+def leading_debris(line: str, *, first: bool = False) -> tuple[int, str] | None:
+    """``(length, kind)`` of debris opening a line, or ``None``.
+
+    Kinds: ``dateline`` ("PINE RIDGE, S.D. (AP) -- "; a bare "PHOENIX _ " only when
+    ``first``, the document's first line), ``slug`` ("GORE-BRADLEY (St. Louis) _ ") and
+    ``list marker`` ("-- ", "* ", "• ", "1. "). Ingest masks them and keeps the rest.
+    """
+    if m := _SLUG.match(line):
+        return m.end(), "slug"
+    if (m := _DATELINE.match(line)) and (
+        first or m.group("region") or m.group("date") or m.group("agency")
+    ):
+        return m.end(), "dateline"
+    if m := _LIST_MARKER.match(line):
+        return m.end(), "list marker"
+    return None
+
+
+def is_timeline_entry(text: str) -> bool:
+    """A line that opens with a date label: "Aug. 14 -- ...", "1999: ..."."""
+    return _TIMELINE_LABEL.match(text) is not None
+
+
+# --- antecedents ----------------------------------------------------------------------------
+
+_PRONOUNS = frozenset(
+    "he she they it its his her hers their theirs them him this these those that such both"
+    " another".split()
+)
+_TIME_NOUNS = frozenset(
+    "year week month weekend morning afternoon evening night summer winter spring fall autumn"
+    " season century decade days years weeks months past".split()
+)
+_COPULA = (
+    r"(?:'s|’s|is|was|has\s+been|had\s+been|will\s+be|would\s+be|may\s+be|might\s+be|could\s+be"
+    r"|can\s+be|should\s+be|must\s+be|remains|remained|seems|seemed|appears|appeared|became"
+    r"|becomes|takes|took|will\s+take|would\s+take|isn't|wasn't|is\s+not|was\s+not)"
+)
+# "It" that refers to nothing: extraposition ("It is unclear whether ..."), time ("It has been
+# ten years since ..."), "It takes ... to ...", and "It is the first time ..." (decided: the
+# clause after "first time" says what happened, so the sentence stands on its own).
+_DUMMY_IT = re.compile(
+    r"^It\s+" + _COPULA + r"\s+(?:not\s+|also\s+|still\s+|now\s+|only\s+|just\s+|too\s+|so\s+"
+    r"|very\s+|more\s+|less\s+|no\s+longer\s+|immediately\s+|yet\s+)*"
+    r"(?:(?:the\s+(?:first|second|third|last|latest|only)\s+time\b(?!\s+such))"
+    r"|(?:(?!\w+ed\s+to\b)[\w,-]+\s+){0,5}(?:that|to|whether|if|how|why|what|when|where|who"
+    r"|since|for|before|until)\b)",
+    re.IGNORECASE,
+)
+_CONNECTIVES = re.compile(
+    r"^(?:also|but|and|or|nor|however|meanwhile|moreover|furthermore|further|still,|yet|thus"
+    r"|therefore|hence|consequently|accordingly|instead|nevertheless|nonetheless|besides,"
+    r"|otherwise|then|later|afterward|afterwards|subsequently|similarly|likewise|indeed"
+    r"|additionally|again,|finally,|elsewhere|conversely|regardless|in\s+addition(?!\s+to)"
+    r"|in\s+fact|in\s+turn|in\s+return|in\s+response(?!\s+to)|in\s+contrast(?!\s+to)"
+    r"|by\s+contrast|on\s+the\s+other\s+hand|at\s+the\s+same\s+time|as\s+a\s+result(?!\s+of)"
+    r"|for\s+example|for\s+instance|even\s+so|even\s+then|so,|so\s+(?=the\b|it\b|he\b|she\b"
+    r"|they\b|we\b)|now,|there,|earlier(?!\s+(?:this|last|in)\b)|too,|as\s+well,"
+    r"|not\s+only\s+that|what'?s\s+more|on\s+top\s+of\s+that|all\s+the\s+same|after\s+that"
+    r"|before\s+that|since\s+then|by\s+then|until\s+then|at\s+that\s+time|that\s+same)\b",
+    re.IGNORECASE,
+)
+_ALSO = re.compile(r"\balso\b", re.IGNORECASE)
+_ALSO_OK = re.compile(
+    r"\b(?:but|not\s+only\b[^.]{0,80}?)\s+also\b|\balso\s+(?:known|called|spelled|referred|named"
+    r"|dubbed)\b",
+    re.IGNORECASE,
+)
+_SPEECH_VERBS = (
+    "said|says|say|told|tells|added|adds|argued|argues|insisted|insists|acknowledged|explained"
+    "|noted|notes|believes|believed|thinks|thought|wrote|writes|recalled|recalls|testified"
+    "|admitted|admits|denied|denies|warned|warns|claimed|claims|stressed|declared|announced"
+    "|asked|replied|urged|predicted|suggested|conceded|contended|complained|agreed|disagreed"
+)
+_SPEECH = frozenset(_SPEECH_VERBS.split("|"))
+_SPEECH_BEFORE_ALSO = re.compile(r"\b(?:" + _SPEECH_VERBS + r")\b", re.IGNORECASE)
+# Descriptions that refer back to a whole event or statement: always need what came before
+# (an antecedent is a predication the caller must place right before, not a word to match).
+_ABSTRACT_ANAPHORS = (
+    "move|decision|statement|announcement|remarks?|comments?|step|measure|action|actions"
+    "|development|developments|news|episode|incident|situation|matter|issue|effort|efforts"
+    "|request|offer|gesture|response|reaction|claim|claims|allegations?|charges?|change|changes"
+    "|former|latter|same|two|three|four|pair|trio|couple|duo|other|others|rest|latest|idea"
+    "|company|firm|agency|group|official|officials|man|woman|men|women|boy|girl|victim|victims"
+    "|suspect|suspects|defendant|pilot|driver|gunman|teenager|student|organization|body"
+)
+# Events and things a summary introduces before it says "the crash", "the report": fine once
+# the noun (or its verb) has been used in an earlier sentence.
+_EVENT_ANAPHORS = (
+    "crash|attack|attacks|accident|blast|explosion|bombing|shooting|killing|killings|disaster"
+    "|tragedy|fire|quake|earthquake|storm|flood|flooding|sinking|collision|meeting|talks|summit"
+    "|visit|trip|deal|agreement|accord|pact|treaty|plan|proposal|bill|law|ruling|verdict"
+    "|decree|report|study|survey|poll|findings|investigation|inquiry|probe|trial|case|strike"
+    "|protest|protests|election|vote|war|conflict|campaign|program|programme|project|scheme"
+    "|operation|mission|rescue|ceasefire|truce|cancellation|call|conversation|interview"
+    "|letter|speech|warning|threat|ban|tax|policy|law|scandal|affair|dispute|crisis|outbreak"
+    "|epidemic|virus|disease|drug|submarine|ship|plane|aircraft|vessel|boat|train|car|bus"
+)
+_DEFINITE = re.compile(
+    r"^(?:The|These|Those|This|That|Such|Both)\s+(?:(?:latest|new|recent|same|proposed|planned"
+    r"|deadly|fatal|second|first|earlier|previous|two-hour|two-day)\s+)?"
+    r"(?P<noun>" + _ABSTRACT_ANAPHORS + "|" + _EVENT_ANAPHORS + r")(?![\w-])(?P<rest>.{0,40})",
+    re.IGNORECASE | re.DOTALL,
+)
+# What may follow the noun and spell out which one is meant ("The decision to scrap the
+# meeting", "The report by the Census Bureau", "The two countries' leaders" is not one).
+_DEFINING = re.compile(
+    r"^\s*(?:to\s+\w+|by\b|of\b|that\b|which\b|who\b|on\b|from\b|against\b|for\b|in\s+which"
+    r"|between\b|,\s*(?:released|issued|published|prepared|commissioned|written|conducted"
+    r"|compiled|signed|announced|approved|adopted|passed)\b)",
+    re.IGNORECASE,
+)
+_OF_THEM = re.compile(
+    r"^\W*(?:one|two|three|some|many|most|all|none|each|few|several|both|either|neither|half"
+    r"|much|any|the\s+rest|the\s+majority|a\s+third|the\s+first|the\s+second|the\s+last)"
+    r"\s+of\s+(?:them|those|these|which|whom|it|us)\b",
+    re.IGNORECASE,
+)
+_NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+")
+_HONORIFIC = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mme|Messrs)\.?\s+(?P<name>[A-Z][\w'’-]+)\b(?!\s+[A-Z])"
+)
+_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|[^\w\s]+|\d[\d,.]*")
+_NAME_PARTICLES = frozenset(
+    "de da di du van von der den la le bin bint ibn abu al el y arap dos das do del della ter"
+    " ten".split()
+)
+# Title words: "President Clinton" introduces Clinton, "Mr. Clinton" does not.
+_ROLE_TITLES = frozenset(
+    "President Vice Prime Minister Secretary Chancellor King Queen Prince Princess Pope Senator"
+    " Sen. Rep. Representative Gov. Governor Gen. General Adm. Admiral Col. Colonel Lt. Capt."
+    " Captain Commander Cmdr. Cmndr. Sgt. Maj. Judge Justice Chief Mayor Ambassador Speaker"
+    " Chairman Chairwoman Director Premier Sheikh Ayatollah Archbishop Bishop Cardinal Rabbi"
+    " Attorney Coach Officer Detective Inspector"
+    " Agent Deputy Leader Commissioner Foreign Defense Interior Finance Russian American"
+    " U.S. British French Chinese Israeli Palestinian Ukrainian Hungarian Former Acting".split()
+)
+#: Titles that only a person carries (not "Russian", "Foreign", "U.S.").
+_PERSON_TITLES = frozenset(
+    "President Secretary Chancellor King Queen Prince Princess Pope Senator Sen. Rep."
+    " Representative Gov. Governor Gen. General Adm. Admiral Col. Colonel Lt. Capt. Captain"
+    " Commander Cmdr. Cmndr. Sgt. Maj. Judge Justice Mayor Ambassador Speaker Chairman"
+    " Chairwoman Premier Sheikh Ayatollah Archbishop Bishop Cardinal Attorney Coach Officer"
+    " Detective Inspector Agent Commissioner".split()
+)
+#: Last words of organisations' names, never a person's surname.
+_INSTITUTIONS = frozenset(
+    "Department Commission Committee Agency Administration Hospital Corps Council Court"
+    " Association University Institute Office Service Ministry Board Bureau Center Centre"
+    " Foundation Party Union Company Corp Inc Group Times Post News Press Agency Network"
+    " Organization Program Project Fund Bank Society Club League Conference House Senate"
+    " Congress Army Navy Police Internet Web Net God Jr Sr Jr. Sr. II III".split()
+)
+_ARTICLES = frozenset(("the", "a", "an"))
+_FUNCTION_WORDS = frozenset(
+    "with from that than this were have been when where while what which said says told"
+    " about after before into over under their there they them then also only even".split()
+)
+_PLACE_BEFORE = frozenset("in at from near across throughout outside inside into".split())
+_HONORIFICS = frozenset(
+    "Mr. Mrs. Ms. Miss Dr. Mme. Messrs. Mr Mrs Ms Dr Prof. Professor Rev. Father Sister".split()
+)
+_NOT_NAMES = frozenset(
+    "The A An In On At By For From With And But Or If When While As After Before Since Until"
+    " This That These Those It He She They We I You His Her Their Its Our My Your There Here"
+    " Also However Meanwhile Monday Tuesday Wednesday Thursday Friday Saturday Sunday January"
+    " February March April May June July August September October November December Jan Feb"
+    " Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Today Yesterday Tomorrow Last Next Earlier"
+    " Later Some Many Most All Several Both Each Every No Not One Two Three Four Five Six"
+    " Seven Eight Nine Ten According Under Over About Among Between Despite Although Though"
+    " Because Police Officials Authorities Witnesses Experts Analysts Scientists Researchers"
+    " Residents Doctors Critics Supporters Opponents Democrats Republicans Americans".split()
+)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _is_cap(token: str) -> bool:
+    return bool(_NAME_TOKEN.fullmatch(token.rstrip(".")) or re.fullmatch(r"[A-Z]\.", token))
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """A run of capitalised tokens and the tokens either side of it."""
+
+    words: tuple[str, ...]
+    before: str
+    after: str
+
+
+def _name_runs(text: str) -> list[_Run]:
+    """Runs of capitalised tokens (initials and particles such as "bin" allowed inside)."""
+    tokens = _tokens(text)
+    runs: list[_Run] = []
+    current: list[str] = []
+    start = 0
+
+    def close(end: int) -> None:
+        if current:
+            before = tokens[start - 1] if start else ""
+            after = tokens[end] if end < len(tokens) else ""
+            runs.append(_Run(tuple(current), before, after))
+
+    for i, token in enumerate(tokens):
+        bare = _possessive_free(token)
+        if _is_cap(bare) or bare in _ROLE_TITLES or bare in _HONORIFICS:
+            if not current:
+                start = i
+            current.append(bare)
+            if bare != token:  # a possessive ends the name
+                close(i + 1)
+                current = []
+            continue
+        if current and token in _NAME_PARTICLES:
+            current.append(token)
+            continue
+        close(i)
+        current = []
+    close(len(tokens))
+    return runs
+
+
+def _introductions(text: str) -> tuple[set[str], set[str]]:
+    """``(introduced, mentioned)``: names given with a first name or a role title (full name
+    and surname), and single capitalised words (places, organisations, lone surnames)."""
+    full: set[str] = set()
+    single: set[str] = set()
+    for run in _name_runs(text):
+        words = [t for t in run.words if t not in _NAME_PARTICLES]
+        while words and words[0] in _NOT_NAMES:
+            words = words[1:]
+        people = [t for t in words if t not in _ROLE_TITLES and t not in _HONORIFICS]
+        if not people:
+            continue
+        if len(people) >= 2 or any(t in _ROLE_TITLES for t in words):
+            full.add(" ".join(people))
+            full.add(people[-1])
+        elif len(words) == 1:
+            single.add(words[0])
+    return full, single
+
+
+def names_introduced(texts: Iterable[str]) -> frozenset[str]:
+    """What earlier summary sentences have told: names given in full, and words used.
+
+    A name counts as introduced when it was written with a first name or a role title
+    ("Gary Locke", "Gov. Locke", "President Clinton"): the set then holds the full name and
+    the surname ("Locke"). "Mr. Locke" alone introduces nobody. A capitalised word that
+    stood alone is in the set too (once a summary has used a lone surname, its later uses
+    are not counted again), and so are the lower-cased words and their stems, so "the crash"
+    is covered once a sentence said "crashed".
+    """
+    out: set[str] = set()
+    for text in texts:
+        full, single = _introductions(text)
+        out |= full | single
+        for word in re.findall(r"[a-z]{3,}", text.lower()):
+            out.add(word)
+            out.add(_stem(word))
+    return frozenset(out)
+
+
+def known_surnames(texts: Iterable[str]) -> frozenset[str]:
+    """Surnames of people the cluster's sentences name in full.
+
+    Passed to ``needs_antecedent`` to tell a surname standing alone ("Paddock said") from a
+    place, a people or an organisation ("Moscow said", "Indian tribes"). A word counts when
+    it ends a name written with a first name or a title, something in the cluster shows it
+    is a person (a title or "Mr." before it, a speech verb next to it: "Locke said", "said
+    Locke") and nothing shows it is a place ("in Moscow", "from Quebec").
+    """
+    candidates: set[str] = set()
+    person: set[str] = set()
+    place: set[str] = set()
+    for text in texts:
+        full, _ = _introductions(text)
+        candidates |= {name for name in full if " " not in name and len(name) > 2}
+        for run in _name_runs(text):
+            last = run.words[-1]
+            if run.before.lower() in _PLACE_BEFORE:
+                place.update(run.words)
+            titled = any(w in _PERSON_TITLES or w in _HONORIFICS for w in run.words[:-1])
+            # "Locke said", "said Locke." (not "the Committee Against Smoking say", "said
+            # Islamic militants").
+            spoke = (run.after.lower() in _SPEECH and run.before.lower() not in _ARTICLES) or (
+                run.before.lower() in ("said", "says") and run.after in ("", ".", ",", ";")
+            )
+            if titled or spoke:
+                person.add(last)
+    return frozenset((candidates & person) - place - _INSTITUTIONS)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ings", "ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _outside_quotes(text: str) -> str:
+    """The text with quoted passages blanked (names and pronouns inside quotes are the
+    speaker's, not the summary's)."""
+    return re.sub(r"(``|“|\").*?(''|”|\"|$)", " ", text)
+
+
+def _possessive_free(token: str) -> str:
+    """The word without a possessive or a sentence's full stop ("Locke's", "Locke.")."""
+    if token.endswith(("'s", "’s")):
+        return token[:-2]
+    if (
+        token.endswith(".")
+        and len(token) > 4
+        and token not in _ROLE_TITLES
+        and token not in _HONORIFICS
+        and "." not in token[:-1]
+    ):
+        return token[:-1]
+    return token
+
+
+_PREPOSITIONS = frozenset("in at of from to for on by with near into across over".split())
+_APPOSITION_START = frozenset("a an the who whose one".split())
+
+
+def _lone_surnames(
+    text: str, introduced: Collection[str], surnames: Collection[str] | None
+) -> str | None:
+    body = _outside_quotes(text)
+    here, _ = _introductions(body)  # "Steve Mann ... Ms. Mann": introduced in the sentence
+    for m in _HONORIFIC.finditer(body):
+        name = _possessive_free(m.group("name").rstrip(".,;:"))
+        role = re.search(r"([a-z]{4,})\s+$", body[: m.start()])
+        if role and role.group(1) not in _SPEECH and role.group(1) not in _FUNCTION_WORDS:
+            continue  # "rap artist Dr. Dre": the description says who it is
+        if name and name not in introduced and name not in here:
+            return f"surname alone: {m.group(0)}"
+    tokens = _tokens(body)
+    for i, token in enumerate(tokens):
+        bare = _possessive_free(token)
+        if not _NAME_TOKEN.fullmatch(bare) or bare in _NOT_NAMES or bare in _ROLE_TITLES:
+            continue
+        prev = tokens[i - 1] if i else ""
+        nxt = tokens[i + 1:i + 3]
+        if prev and (
+            _is_cap(_possessive_free(prev)) or prev in _ROLE_TITLES or prev in _HONORIFICS
+        ):
+            continue
+        if prev.lower() in ("the", "a", "an") or prev in _NAME_PARTICLES:
+            continue
+        if bare == token and nxt and (_is_cap(nxt[0]) or nxt[0] in _NAME_PARTICLES):
+            continue
+        if bare in introduced or bare in here:
+            continue
+        if nxt[:1] == [","] and len(nxt) > 1 and nxt[1].lower() in _APPOSITION_START:
+            continue  # "Lewis, a historian at Auburn University": said who he is
+        if surnames is not None:
+            if bare in surnames:
+                return f"surname alone: {bare}"
+            continue
+        # Without the cluster's names: a capitalised word as the subject or object of a
+        # speech verb, not at the start (where every word is capitalised).
+        following = " ".join(nxt).lower()
+        if i > 0 and prev.lower() not in _PREPOSITIONS and (
+            re.match(r"(?:" + _SPEECH_VERBS + r")\b", following)
+            or prev.lower() in ("said", "says")
+        ):
+            return f"surname alone: {bare}"
+    return None
+
+
+def needs_antecedent(
+    text: str,
+    introduced: Collection[str] = frozenset(),
+    *,
+    surnames: Collection[str] | None = None,
+) -> str | None:
+    """Why ``text`` cannot stand where nothing before it supplies its antecedent, or ``None``.
+
+    Args:
+        text: The candidate summary sentence.
+        introduced: What the summary has already told (``names_introduced`` of the sentences
+            before this one); empty for a summary's first sentence.
+        surnames: Surnames of the people the sources name in full (``known_surnames`` of the
+            cluster's sentences). Without it, a lone surname is recognised only after "Mr."/
+            "Ms." or next to a speech verb ("Paddock said").
+
+    Reasons: ``pronoun opener: He``, ``connective opener: However``, ``also near the start``,
+    ``refers back: The move`` (an event or statement: the caller must place the sentence
+    right after the one it follows in its source), ``refers back: The crash`` (only when no
+    earlier sentence used "crash"), ``of them``, ``surname alone: Paddock``.
+
+    Openers that pass: "It is unclear whether ...", "It has been ten years since ...", "It
+    is the first time ..." (the clause after it tells what happened), "This year ...",
+    "There are ...", "In addition to X, ...", "The decision to scrap the meeting ...".
+    """
+    s = " ".join(text.split())
+    opener = _LEADING_JUNK.sub("", s)
+    quoted_start = s.lstrip("(").startswith(_OPEN_QUOTES)
+    if not quoted_start:
+        if m := _CONNECTIVES.match(opener):
+            return f"connective opener: {m.group(0).rstrip(',').strip()}"
+        if _OF_THEM.match(opener):
+            return "of them"
+        first = re.match(r"[A-Za-z']+", opener)
+        word = first.group(0) if first else ""
+        lower = word.lower()
+        if lower in _PRONOUNS:
+            rest = opener[len(word) :].split()
+            following = rest[0].lower().strip(",.;:") if rest else ""
+            exempt = (
+                (lower in ("this", "these") and following in _TIME_NOUNS)
+                or (lower == "it" and _DUMMY_IT.match(opener) is not None)
+                or (lower == "both" and " and " in " ".join(rest[:6]))
+            )
+            if not exempt:
+                return f"pronoun opener: {word}"
+        m = _DEFINITE.match(opener)
+        if m and (reason := _definite_reason(m, introduced)):
+            return reason
+    head = " ".join(s.split()[:16])
+    also = _ALSO.search(head)
+    if also and not _ALSO_OK.search(s[: also.end() + 12]):
+        before = head[: also.start()]
+        if not _SPEECH_BEFORE_ALSO.search(before):  # "Clinton said the plan also ..." passes
+            return "also near the start"
+    return _lone_surnames(s, introduced, surnames)
+
+
+def _definite_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:
+    noun = m.group("noun").lower()
+    phrase = m.group(0)[: m.start("rest")].strip()
+    if _DEFINING.match(m.group("rest")):
+        return None
+    if re.fullmatch(_EVENT_ANAPHORS, noun):
+        if noun in introduced or _stem(noun) in introduced:
+            return None
+        return f"refers back: {phrase}"
+    return f"refers back: {phrase}"
+
+
+__all__ = [
+    "INLINE_DEBRIS",
+    "TITLE_ABBREVIATIONS",
+    "is_debris",
+    "is_debris_line",
+    "is_timeline_entry",
+    "leading_debris",
+    "known_surnames",
+    "names_introduced",
+    "needs_antecedent",
+    "quote_depths",
+]

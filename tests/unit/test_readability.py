@@ -1,0 +1,244 @@
+"""Readability checks: debris, openings that need an antecedent, names introduced.
+
+Every sentence here is written for the test (none comes from a corpus).
+"""
+
+from __future__ import annotations
+
+import pytest
+from newsfuse.readability import (
+    is_debris,
+    is_debris_line,
+    is_timeline_entry,
+    known_surnames,
+    leading_debris,
+    names_introduced,
+    needs_antecedent,
+    quote_depths,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("-- The submarine crashes to the bottom of the sea during an exercise.", "list marker"),
+        ("--Aug. 12. -- The submarine crashes to the bottom of the sea.", "list marker"),
+        ("* Rescue ships reach the site on the second day of the search.", "list marker"),
+        ("• Prices rose by four percent in the first quarter of the year.", "list marker"),
+        ("1. Failure to plan ahead in almost every part of daily life.", "list marker"),
+        ("Aug. 14 -- The navy announces that the submarine is in trouble.", "timeline entry"),
+        ("1999: The tribe opens its first casino on the reservation.", "timeline entry"),
+        ("MURMANSK, Russia (AP) -- Relatives of the sailors gathered at the base.", "dateline"),
+        ("SEVEROMORSK, Russia _ Relatives of the sailors gathered at the base.", "dateline"),
+        ("By JOHN SMITH", "byline"),
+        ("By John Smith and Jane Roe.", "byline"),
+        ("Associated Press Writer", "byline"),
+        ("YANKEES Pitching coach leaves the team after a long dispute over his contract.",
+         "heading"),
+        ("SPORTS", "heading"),
+        ("TIMELINE: How the crisis unfolded over the last nine days of the search.", "heading"),
+        ("MOVED FRIDAY.", "heading"),
+        ("(Photo: Jane Roe for the Daily Planet)", "caption"),
+        ("Pictured: the crew of the submarine during an exercise last year.", "caption"),
+        ("Rescue workers, left, carry a survivor from the wreckage of the building.", "caption"),
+        ("(Jane Roe/Daily Planet Photo)", "caption"),
+        ("Editor's note: This story contains details some readers may find upsetting.",
+         "editor's note"),
+        ("(Story will move in the ``a'' category.)", "editor's note"),
+        ("EDITORS: This story is embargoed until 6 p.m. Eastern on Thursday.", "editor's note"),
+        ("Eds: Updates with the death toll, adds comment from the governor.", "editor's note"),
+        ("The following are major news items in leading Israeli newspapers Friday.",
+         "editor's note"),
+        ("Staff writer Jane Roe contributed to this report.", "editor's note"),
+        ("For questions about this story, call the news desk at 404-555-0123.",
+         "contact or link"),
+        ("The rescue operation was commanded by Cmndr.", "truncated at an abbreviation"),
+        ("Troops loyal to the president were led by Gen.", "truncated at an abbreviation"),
+        ("The cruise missiles have a range of up to 2,500 km and could reach", "no sentence end"),
+        ("Here are the main points of the agreement:", "no sentence end"),
+        ("We tried everything we could think of, and then some more ...", "ends in an ellipsis"),
+        ("said the spokesman for the regional government in a statement.",
+         "starts mid-sentence"),
+        ("Hepatitis C.", "fragment"),
+        ("``Never again.''", "fragment"),
+        ("(The figures include only those cases reported to the health ministry.)",
+         "bracketed aside"),
+        ("It's going to take years before anyone knows what went wrong.''",
+         "quotation fragment"),
+        ("``We will find them and bring them home, whatever it takes.''", "bare quotation"),
+        ("``We will find them and bring them home, whatever it takes.", "bare quotation"),
+        ("''We will find them and bring them home, whatever it takes.''", "bare quotation"),
+    ],
+)
+def test_debris_is_recognised(text: str, reason: str) -> None:
+    assert is_debris(text) == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The navy said on Monday that all 118 crew members of the submarine had died.",
+        "``We are doing everything we can,'' the admiral said on Tuesday.",
+        "The admiral said: ``We are doing everything we can.''",
+        "''We are doing everything we can,'' the admiral said on Tuesday.",
+        "The submarine -- the pride of the Northern Fleet -- sank in the Barents Sea.",
+        "She moved to the U.S. with her family in 1998.",
+        "NATO said it would send a team of divers to help with the rescue.",
+        "Russian President Vladimir Putin met relatives of the crew in Vidyayevo.",
+        "Gen. Ivan Petrov said the hull had been badly damaged by an explosion.",
+        "Is the navy telling the truth about the cause of the accident?",
+        "de Klerk said the talks would go on next week in Pretoria.",
+    ],
+)
+def test_body_sentences_are_not_debris(text: str) -> None:
+    assert is_debris(text) is None
+
+
+def test_quote_depths_treat_leading_double_apostrophes_as_opening() -> None:
+    assert quote_depths("``Go,'' he said.") == (0, 0)
+    assert quote_depths("''Go,'' he said.") == (0, 0)
+    assert quote_depths("Go home.'' He left.") == (-1, -1)
+    assert quote_depths("He said: ``Go home.") == (0, 1)
+
+
+def test_whole_lines_that_are_not_body_text() -> None:
+    assert is_debris_line("By JANE ROE") == "byline"
+    assert is_debris_line("EDITOR'S NOTE: The following story contains strong language.") == (
+        "editor's note"
+    )
+    assert is_debris_line("(Jane Roe/Daily Planet Photo)") == "caption"
+    assert is_debris_line("On the Net: http://www.example.org") == "contact or link"
+    assert is_debris_line("------") == "separator"
+    # A paragraph that only *contains* a note keeps its other sentences (ingest drops the
+    # note sentence alone), and an introduction is not a note paragraph.
+    assert is_debris_line("The rain stopped. Jane Roe contributed to this report.") is None
+    assert is_debris_line("Following is a transcript of the call. The pilot spoke first.") is None
+    assert is_debris_line("The river rose two metres overnight, officials said.") is None
+
+
+def test_leading_debris_finds_datelines_slugs_and_markers() -> None:
+    assert leading_debris("PINE RIDGE, S.D. (AP) -- President Clinton arrived.") == (
+        25, "dateline"
+    )
+    assert leading_debris("COEUR d'ALENE, Idaho _ The trial began.") == (23, "dateline")
+    assert leading_debris("HONG KONG, September 10 (Xinhua) -- Shares fell.")[1] == "dateline"
+    assert leading_debris("GORE-BRADLEY (St. Louis) _ The candidates met.")[1] == "slug"
+    assert leading_debris("-- Rescue ships arrive.") == (3, "list marker")
+    # A bare capitalised place counts only as the document's first line.
+    assert leading_debris("PHOENIX _ The heat wave went on.") is None
+    assert leading_debris("PHOENIX _ The heat wave went on.", first=True) == (10, "dateline")
+    assert leading_debris("AIDS -- once a death sentence -- is now treatable.") is None
+    assert leading_debris("The navy said the crew was dead.") is None
+
+
+def test_timeline_entries() -> None:
+    assert is_timeline_entry("Nov. 25 -- The boy is rescued at sea.")
+    assert is_timeline_entry("1969: The first test flight takes place.")
+    assert not is_timeline_entry("In 1969 the first test flight took place.")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("He said the crew had died within minutes of the explosion.", "pronoun opener: He"),
+        ("She arrived in Budapest on Friday for talks.", "pronoun opener: She"),
+        ("They were never found despite a week of searching.", "pronoun opener: They"),
+        ("It sank in 100 metres of water after two explosions.", "pronoun opener: It"),
+        ("It said the talks had been useful.", "pronoun opener: It"),
+        ("This angered the families of the sailors.", "pronoun opener: This"),
+        ("These included two officers and a civilian engineer.", "pronoun opener: These"),
+        ("His forces targeted energy plants in recent weeks.", "pronoun opener: His"),
+        ("However, the navy refused foreign help for four days.", "connective opener: However"),
+        ("Also, rescuers reached the escape hatch on Saturday.", "connective opener: Also"),
+        ("But the weather worsened on the third day.", "connective opener: But"),
+        ("Meanwhile, relatives gathered at the base in Vidyayevo.",
+         "connective opener: Meanwhile"),
+        ("In addition, Norway sent a team of deep-sea divers.",
+         "connective opener: In addition"),
+        ("The navy also said it would try to raise the hull next year.", "also near the start"),
+        ("Sen. Ben Campbell, the only American Indian in the Senate, also was skeptical.",
+         "also near the start"),
+        ("The move angered the families of the crew.", "refers back: The move"),
+        ("The decision was announced on Monday evening.", "refers back: The decision"),
+        ("The statement gave no figures for the dead.", "refers back: The statement"),
+        ("The two met in Alaska in August without a breakthrough.", "refers back: The two"),
+        ("The pair agreed to meet again within two weeks.", "refers back: The pair"),
+        ("The latter refused to comment on the report.", "refers back: The latter"),
+        ("The crash killed all 113 people on board.", "refers back: The crash"),
+        ("Some of them were later released without charge.", "of them"),
+        ("Ms. Garcia said she was afraid of losing her job.", "surname alone: Ms. Garcia"),
+    ],
+)
+def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
+    assert needs_antecedent(text) == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Decided: "It is the first time ..." passes: the clause after "first time" tells what
+        # happened, so a reader needs nothing before it.
+        "It is the first time a Russian submarine has been lost since 1989.",
+        "It was not clear whether any of the sailors had survived the explosion.",
+        "It has been ten years since the last accident of this kind.",
+        "It is important to remember that the hull was designed to withstand a collision.",
+        "It took rescuers four days to reach the escape hatch.",
+        "This year the navy has lost two ships in accidents.",
+        "These days the base is almost empty.",
+        "There are 118 men aboard the submarine, the navy said.",
+        "In addition to the divers, Norway sent a rescue ship.",
+        "The decision to scrap the meeting came after a phone call on Tuesday.",
+        "The report by the government commission blamed a torpedo explosion.",
+        "Both Russia and Norway sent ships to the area.",
+        "Myanmar is also known as Burma.",
+        "President Clinton said the plan also includes money for schools.",
+        "Russian President Vladimir Putin met relatives of the crew on Tuesday.",
+        "``He is purposefully vague,'' said Pat Ewing, a party adviser.",
+        "One person was killed and 12 were injured in the blast.",
+        "Lewis, a historian at Auburn University, compared the crash to the Hindenburg.",
+    ],
+)
+def test_openings_that_stand_alone(text: str) -> None:
+    assert needs_antecedent(text) is None
+
+
+def test_event_descriptions_are_fine_once_the_event_was_told() -> None:
+    before = names_introduced(["A Concorde crashed near Paris on Tuesday, killing 113."])
+    assert needs_antecedent("The crash killed all 113 people on board.", before) is None
+    # "The move" refers to a whole statement or action: no word match can supply it.
+    before = names_introduced(["Trump moved the meeting to Budapest."])
+    assert needs_antecedent("The move angered Kyiv.", before) == "refers back: The move"
+
+
+def test_surnames_need_a_full_name_first() -> None:
+    sources = [
+        "Richard Paddock owns the Wapato franchise.",
+        "Paddock said several people would lose their jobs.",
+        "Gov. Gary Locke opposed the tax.",
+        "Moscow said it would not accept help.",
+        "Relatives gathered in Moscow on Monday.",
+        "Russian officials met American Indian leaders from Pine Ridge.",
+        "Indian tribes have taken steps to curb drinking.",
+    ]
+    surnames = known_surnames(sources)
+    assert surnames == {"Paddock", "Locke"}
+    lone = "Paddock said several people would lose their jobs."
+    assert needs_antecedent(lone, surnames=surnames) == "surname alone: Paddock"
+    introduced = names_introduced(["Richard Paddock owns the Wapato franchise."])
+    assert needs_antecedent(lone, introduced, surnames=surnames) is None
+    assert needs_antecedent("Moscow said it would accept help.", surnames=surnames) is None
+    assert needs_antecedent("Locke said the tax was wrong.", surnames=surnames) == (
+        "surname alone: Locke"
+    )
+    # A role title introduces the surname; "Mr." does not.
+    assert "Locke" in names_introduced(["Gov. Locke spoke on Monday."])
+    assert "Locke" not in names_introduced(["Mr. Locke spoke on Monday."])
+    # Without the cluster's surnames, a name next to a speech verb still counts as lone.
+    assert needs_antecedent("Tribes should drop the tax, Locke said.") == "surname alone: Locke"
+    # ... and a full name in the same sentence introduces it.
+    assert needs_antecedent("Steve Mann and his wife wear the suits Mr. Mann designed.") is None
+
+
+def test_quoted_words_are_the_speakers_not_the_summarys() -> None:
+    text = "``He never gave up,'' Russian President Vladimir Putin said of the captain."
+    assert needs_antecedent(text) is None
