@@ -509,6 +509,13 @@ class Seq2SeqFuser:
         config.early_stopping = True if params.num_beams > 1 else False
         config.do_sample = False
         config.pad_token_id = self._pad_id
+        eos = (
+            config.eos_token_id if isinstance(config.eos_token_id, list) else [config.eos_token_id]
+        )
+        if self._pad_id is not None and self._pad_id not in eos:
+            # Padding is never text: a weak checkpoint that ranks it first (a small or
+            # random model does) would otherwise "write" a summary of padding.
+            config.suppress_tokens = [self._pad_id]
         return config
 
     # -- grounding -----------------------------------------------------------------------
