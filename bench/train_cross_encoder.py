@@ -283,9 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             "intercept": round(intercept, 6),
             "prefilter": args.prefilter,
             "max_length": args.max_length,
-        }
-        data["thresholds"] = {"cite": round(cite, 4), "same_fact": round(cite, 4),
-                              "ground": round(cite, 4), "repeat": 0.5}  # fmt: skip
+            # The cascade's own thresholds; the top-level ones stay the features-only model's.
+            "thresholds": {"cite": round(cite, 4), "same_fact": round(cite, 4),
+                           "ground": round(cite, 4), "repeat": 0.5},
+        }  # fmt: skip
         data["meta"]["cross_encoder"] = {
             "trained_on": f"{len(train_pairs)} directed pairs",
             "folds": args.folds,

@@ -29,9 +29,18 @@ def minilm():
 
 
 @pytest.fixture(scope="session")
-def pipeline(minilm):
-    """The extractive pipeline over the real embedder, shared by the tests that only read it."""
+def shipped_scorer():
+    """The support scorer as ``Pipeline.load`` builds it: features and the pair reader."""
+    from newsfuse.support import SupportScorer
+
+    return SupportScorer.load(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def pipeline(minilm, shipped_scorer):
+    """The extractive pipeline as shipped (real embedder, the shipped scorer), shared by the
+    tests that only read it."""
     from newsfuse.pipeline import Pipeline
     from newsfuse.settings import Settings
 
-    return Pipeline(Settings(), minilm)
+    return Pipeline(Settings(), minilm, scorer=shipped_scorer)

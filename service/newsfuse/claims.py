@@ -97,6 +97,12 @@ _CALLED_OFF = re.compile(
     r"fail(?:ed|s)? to|ruled? out|suspend(?:ed|s)?|halt(?:ed|s)?|withdr[ae]w[ns]?)\b",
     re.IGNORECASE,
 )
+#: The narrow set of outcome words: the event itself is off (not "denied", "rejected").
+_OUTCOME_OFF = re.compile(
+    r"\b(cancel(?:l?ed|s|ling|lation)?|call(?:ed|s|ing)?(?: \w+){0,2} off|"
+    r"scrap(?:ped|s|ping)?|no longer|postpone[ds]?|postponing|abandon(?:ed|s)?)\b",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*[\w]|\b[A-Z]{2,}\b", re.UNICODE)
 
 
@@ -139,6 +145,8 @@ class ClaimParts:
     quantities: tuple[Quantity, ...]
     negated: bool
     called_off: bool
+    outcome_off: bool
+    """Says the event is off: cancelled, called off, scrapped, postponed, no longer on."""
     words: int
 
 
@@ -176,6 +184,7 @@ def parse(text: str) -> ClaimParts:
         quantities=tuple(quantities(text)),
         negated=negated,
         called_off=bool(_CALLED_OFF.search(text)),
+        outcome_off=bool(_OUTCOME_OFF.search(text)),
         words=len(text.split()),
     )
 

@@ -45,8 +45,9 @@ class _Mention:
 def _context(text: str, q: Quantity) -> frozenset[str]:
     before = _WORD.findall(text[: q.start])[-_WINDOW:]
     after = _WORD.findall(text[q.end :])[:_WINDOW]
+    # The number's own words ("hours", "million") are not context: every duration has them,
+    # and "spent seven hours" and "gained six hours" are not one slot.
     words = {stem(w.casefold()) for w in before + after}
-    words |= {stem(w.casefold()) for w in _WORD.findall(q.text)}  # "two-hour call": "hour"
     return frozenset(w for w in words if w not in STOPWORDS)
 
 
@@ -71,6 +72,21 @@ def find_conflicts(
     by_dimension: dict[tuple[str, str], list[int]] = {}
     for k, m in enumerate(mentions):
         by_dimension.setdefault((m.quantity.dimension, m.quantity.noun), []).append(k)
+    of_sentence: dict[int, list[int]] = {}
+    for k, m in enumerate(mentions):
+        of_sentence.setdefault(m.sentence, []).append(k)
+
+    def matched(k: int, sentence: int) -> bool:
+        """Whether mention ``k`` agrees with a number of ``sentence`` that measures the same
+        kind of thing: then a second number there ("12,000 square miles (31,000 square
+        km)", "702 in all, 187 more") is about something else, not a disagreement."""
+        q = mentions[k].quantity
+        return any(
+            mentions[j].quantity.dimension == q.dimension
+            and compatible(q, mentions[j].quantity) is True
+            for j in of_sentence[sentence]
+        )
+
     agree: dict[int, set[int]] = {k: set() for k in range(len(mentions))}
     disagree: list[tuple[int, int]] = []
     for group in by_dimension.values():
@@ -91,7 +107,12 @@ def find_conflicts(
                 if verdict:
                     agree[a].add(b)
                     agree[b].add(a)
-                elif verdict is False and _close(ma.quantity, mb.quantity):
+                elif (
+                    verdict is False
+                    and _close(ma.quantity, mb.quantity)
+                    and not matched(a, mb.sentence)
+                    and not matched(b, ma.sentence)
+                ):
                     disagree.append((a, b))
     conflicts: dict[frozenset[frozenset[int]], Conflict] = {}
     for a, b in disagree:

@@ -30,9 +30,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def minilm_server(minilm: Embedder) -> Iterator[NewsfuseServer]:
+def minilm_server(minilm: Embedder, shipped_scorer) -> Iterator[NewsfuseServer]:
     def factory(settings: Settings) -> Pipeline:
-        return Pipeline(settings, minilm)
+        return Pipeline(settings, minilm, scorer=shipped_scorer)
 
     with running_server(factory=factory) as server:
         yield server

@@ -46,7 +46,9 @@ def grpc_health(server, service: str = "") -> str:
 
 # --- the same summary as the command line ---------------------------------------------------
 @pytest.mark.slow
-def test_curl_summarize_returns_what_summarize_json_prints(tmp_path: Path, minilm) -> None:
+def test_curl_summarize_returns_what_summarize_json_prints(
+    tmp_path: Path, minilm, shipped_scorer
+) -> None:
     """``curl -XPOST :N/v1/summarize -d @cluster.json`` = ``newsfuse summarize --json`` (its own
     process, loading its own MiniLM)."""
     paths = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples" / "budapest").glob("*.txt"))
@@ -63,7 +65,9 @@ def test_curl_summarize_returns_what_summarize_json_prints(tmp_path: Path, minil
             documents.append({"id": path, "text": handle.read()})
     request = tmp_path / "cluster.json"
     request.write_text(json.dumps({"documents": documents}), encoding="utf-8")
-    with http_server(factory=lambda settings: Pipeline(settings, minilm)) as server:
+    with http_server(
+        factory=lambda settings: Pipeline(settings, minilm, scorer=shipped_scorer)
+    ) as server:
         url = f"http://127.0.0.1:{server.http_port}/v1/summarize"
         if shutil.which("curl"):
             answer = subprocess.run(

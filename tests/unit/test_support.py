@@ -9,9 +9,10 @@ from newsfuse.support import FEATURES, Evidence, SupportModel, SupportScorer
 from newsfuse.types import Document
 
 
-@pytest.fixture(scope="module")
-def scorer() -> SupportScorer:
-    return SupportScorer()
+@pytest.fixture(scope="module", params=["features", "features+reader"])
+def scorer(request, shipped_scorer) -> SupportScorer:
+    """Each rule holds for the features-only model and for the shipped cascade."""
+    return SupportScorer() if request.param == "features" else shipped_scorer
 
 
 def support(scorer, minilm, claim: str, source: str) -> float:
@@ -32,9 +33,29 @@ def test_the_shipped_model_matches_the_features():
     assert 0 < t.cite <= 1 and 0 < t.same_fact <= 1 and 0 < t.ground <= 1
 
 
+def test_the_reader_brings_its_own_thresholds(shipped_scorer):
+    model = SupportModel.default()
+    assert model.cross_encoder is not None and model.cross_encoder.thresholds is not None
+    assert shipped_scorer.reader is not None
+    assert shipped_scorer.thresholds == model.cross_encoder.thresholds
+    assert SupportScorer(model).thresholds == model.thresholds
+    assert SupportScorer.load(reader=False).thresholds == model.thresholds
+    assert SupportModel.from_json(model.to_json()) == model
+
+
 def test_a_paraphrase_supports_its_claim(scorer, minilm):
-    assert support(scorer, minilm, *PARAPHRASE) >= scorer.thresholds.cite
-    assert support(scorer, minilm, *PARAPHRASE[::-1]) >= scorer.thresholds.cite
+    # The features-only model is tuned for precision (its cite threshold is near 1): it
+    # finds the paraphrase likely; the shipped cascade cites it.
+    bar = scorer.thresholds.cite if scorer.reader is not None else 0.8
+    assert support(scorer, minilm, *PARAPHRASE) >= bar
+    assert support(scorer, minilm, *PARAPHRASE[::-1]) >= bar
+
+
+def test_an_event_called_off_is_another_fact_than_the_plan(scorer, minilm):
+    plan = "Trump said he would meet Putin in Budapest within two weeks to discuss the war."
+    off = "Trump said he would not meet Putin in Budapest after all, calling the talks off."
+    assert support(scorer, minilm, plan, off) < 0.05
+    assert support(scorer, minilm, off, plan) < 0.05
 
 
 def test_a_different_number_never_supports(scorer, minilm):

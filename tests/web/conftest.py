@@ -48,10 +48,12 @@ def browser(chromium):
 
 
 @pytest.fixture(scope="module")
-def reader_server(minilm) -> Iterator:
+def reader_server(minilm, shipped_scorer) -> Iterator:
     """A server (gRPC + HTTP) over the real MiniLM, as in production."""
     from http_support import http_server
     from newsfuse.pipeline import Pipeline
 
-    with http_server(factory=lambda settings: Pipeline(settings, minilm)) as server:
+    with http_server(
+        factory=lambda settings: Pipeline(settings, minilm, scorer=shipped_scorer)
+    ) as server:
         yield server
