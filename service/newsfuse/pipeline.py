@@ -30,8 +30,9 @@ from newsfuse.fuse import Fuser, FusionContext, FusionResult, fuse_many
 from newsfuse.fuse.extractive import ExtractiveFuser
 from newsfuse.ingest import ingest_all
 from newsfuse.rank import rank, select
+from newsfuse.readability import known_surnames
 from newsfuse.settings import Settings, how_to_raise
-from newsfuse.support import NliBackend, SupportScorer
+from newsfuse.support import SupportScorer
 from newsfuse.timeline import date_mentions
 from newsfuse.types import (
     MODES,
@@ -92,10 +93,9 @@ class Pipeline:
         )
         if settings.embed_cache_mb:
             embedder = CachingEmbedder(embedder, EmbeddingCache(settings.embed_cache_mb * 2**20))
-        nli = None
-        if settings.support_model:
-            nli = NliBackend(settings.support_model, device=resolve_device(settings.device))
-        scorer = SupportScorer(nli=nli)
+        scorer = SupportScorer.load(
+            nli_dir=settings.support_model, device=resolve_device(settings.device)
+        )
         fuser = None
         if settings.model:
             from newsfuse.fuse.seq2seq import load_fuser
@@ -215,14 +215,31 @@ class Pipeline:
         title_vectors = np.zeros((len(parsed), embeddings.shape[1]), dtype=np.float32)
         if titled:
             title_vectors[titled] = self.embedder.encode([parsed[i].title for i in titled])
+        reporters = self.scorer.reported_by(
+            dedup.evidence,
+            [c.representative for c in dedup.clusters],
+            [s.doc for s in sentences],
+        )
+        for cluster, docs in zip(dedup.clusters, reporters, strict=True):
+            docs.update(cluster.documents)
         ranked = rank(
-            dedup.clusters, sentences, parsed, embeddings, dedup.duplicate_of, title_vectors
+            dedup.clusters,
+            sentences,
+            parsed,
+            embeddings,
+            dedup.duplicate_of,
+            title_vectors,
+            reported_by=reporters,
         )
         seen = story.seen_documents(parsed, seen_ids)
+        surnames = known_surnames(s.text for s in sentences)
+        shown = story.shown_members(ranked, sentences, surnames)
         candidates = ranked
         known: set[int] = set()
         for _ in range(_UPDATE_ROUNDS):
-            lead = story.choose_lead(candidates, sentences, parsed, dedup.evidence)
+            lead = story.choose_lead(
+                candidates, sentences, parsed, dedup.evidence, self.scorer, shown
+            )
             picked = select(
                 candidates,
                 sentences,
@@ -234,6 +251,7 @@ class Pipeline:
                 evidence=dedup.evidence,
                 scorer=self.scorer,
                 lead=lead,
+                shown=shown,
             )
             if not seen:
                 break
@@ -253,7 +271,8 @@ class Pipeline:
         if lead is not None and lead.cluster.id in known:
             lead = None
         dates = story.fact_dates(picked, sentences, parsed)
-        selected = story.order(picked, sentences, dates, lead=lead)
+        ordered = story.order(picked, sentences, dates, lead=lead)
+        selected, shown_sentences = story.place_openers(ordered, shown, sentences, surnames)
         canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
         conflicts = find_conflicts(
             sentences,
@@ -268,6 +287,7 @@ class Pipeline:
             embeddings=embeddings,
             ranked=tuple(ranked),
             selected=tuple(selected),
+            shown=tuple(shown_sentences),
             options=options,
             evidence=dedup.evidence,
             duplicate_of=dedup.duplicate_of,

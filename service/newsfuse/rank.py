@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,11 +122,14 @@ def rank(
     duplicate_of: Sequence[int | None],
     title_vectors: np.ndarray | None = None,
     weights: RankWeights = RankWeights(),
+    reported_by: Sequence[set[int]] | None = None,
 ) -> list[RankedFact]:
     """Score every fact cluster; most salient first.
 
     ``title_vectors`` holds one unit-length row per document (zeros where it has no title):
     a sentence close to its own article's headline is what that outlet found most important.
+    ``reported_by`` gives, per cluster, the documents that report its fact (by default the
+    documents of its members); independent ones count as its sources.
     """
     if not clusters:
         return []
@@ -149,7 +152,8 @@ def rank(
 
     ranked = []
     for k, cluster in enumerate(clusters):
-        support = len({canonical[d] for d in cluster.documents})
+        reporters = cluster.documents if reported_by is None else reported_by[k]
+        support = len({canonical[d] for d in reporters})
         support_score = math.log1p(support) / math.log1p(n_sources) if n_sources > 1 else 1.0
         position = max(1.0 / math.sqrt(1 + sentences[m].index) for m in cluster.members)
         recency = _recency([dates[d] for d in cluster.documents], first, last)
@@ -209,23 +213,28 @@ def select(
     evidence: Evidence | None = None,
     scorer: SupportScorer | None = None,
     lead: RankedFact | None = None,
+    shown: Mapping[int, int] | None = None,
 ) -> list[RankedFact]:
     """Pick facts by MMR within the budget, ``lead`` first; returns them in the order picked.
 
     A candidate that repeats a chosen fact is never picked: one whose vectors are as close
     as ``redundancy_threshold`` to it, or (with a ``scorer``) whose sentence states the
-    chosen sentence's claim or the other way round.
+    chosen sentence's claim or the other way round. ``shown`` maps a fact (cluster id) to the
+    member sentence that tells it (default: its representative); a fact missing from a given
+    map cannot be told and is never picked.
     """
     if not ranked:
         return []
+    told = [
+        r.cluster.representative if shown is None else shown.get(r.cluster.id, -1) for r in ranked
+    ]
     vectors = fact_vectors([r.cluster for r in ranked], embeddings)
-    rep_vectors = embeddings[[r.cluster.representative for r in ranked]]
-    words = np.asarray(
-        [word_count(sentences[r.cluster.representative].text) for r in ranked], dtype=np.int64
-    )
+    rep_vectors = embeddings[[max(t, 0) for t in told]]
+    words = np.asarray([word_count(sentences[max(t, 0)].text) for t in told], dtype=np.int64)
     scores = np.asarray([r.score for r in ranked], dtype=np.float32)
     max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
     available = scores >= weights.min_relative_score * float(scores.max())
+    available &= np.asarray([t >= 0 for t in told])
     # How many of each fact's sources the summary does not cite yet, kept up to date per pick
     # (a full rescan per pick would make selection quadratic in the number of facts).
     uncovered = np.asarray([len(r.cluster.documents) for r in ranked], dtype=np.int64)
@@ -263,7 +272,7 @@ def select(
         sims = np.maximum(vectors @ vectors[k], rep_vectors @ rep_vectors[k])
         max_sim = np.maximum(max_sim, sims)
         if scorer is not None and evidence is not None:
-            _drop_repeats(k, ranked, sims, available, evidence, scorer)
+            _drop_repeats(k, told, sims, available, evidence, scorer)
     return [ranked[k] for k in chosen]
 
 
@@ -273,7 +282,7 @@ _REPEAT_COSINE = 0.45
 
 def _drop_repeats(
     k: int,
-    ranked: Sequence[RankedFact],
+    told: Sequence[int],
     sims: np.ndarray,
     available: np.ndarray,
     evidence: Evidence,
@@ -283,10 +292,14 @@ def _drop_repeats(
     near = [int(j) for j in np.nonzero(available & (sims >= _REPEAT_COSINE))[0]]
     if not near:
         return
-    chosen = ranked[k].cluster.representative
-    others = [ranked[j].cluster.representative for j in near]
+    chosen = told[k]
+    others = [told[j] for j in near]
     forward = scorer.support(evidence, [chosen] * len(near), others)
-    backward = scorer.support(evidence, others, [chosen] * len(near))
-    for j, p in zip(near, np.maximum(forward, backward).tolist(), strict=True):
+    # Either direction repeats: the other way is read only for those not already out.
+    short = [n for n in range(len(near)) if forward[n] < scorer.thresholds.repeat]
+    if short:
+        backward = scorer.support(evidence, [others[n] for n in short], [chosen] * len(short))
+        forward[short] = np.maximum(forward[short], backward)
+    for j, p in zip(near, forward.tolist(), strict=True):
         if p >= scorer.thresholds.repeat:
             available[j] = False

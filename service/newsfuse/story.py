@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from newsfuse.readability import is_debris, names_introduced, needs_antecedent
 from newsfuse.support import Evidence, SupportScorer
 from newsfuse.timeline import fact_date, infer_cluster_dates
 from newsfuse.types import ParsedDocument, RankedFact, Sentence
@@ -29,12 +30,14 @@ from newsfuse.types import ParsedDocument, RankedFact, Sentence
 _SAME_EVENT_COSINE = 0.5
 #: A later report overturns the main fact when this close to it and flipping its outcome.
 _OVERTURN_COSINE = 0.45
+#: Probability at which the scorer counts a sentence as reporting a candidate lead's fact.
+_LEAD_REPORT_THRESHOLD = 0.5
 #: A sentence shorter than this reads as a fragment, not a lead.
 _MIN_LEAD_WORDS = 8
 #: Seen sentences compared with a candidate fact: the most similar ones, if this close.
 _SEEN_CANDIDATES = 12
 _SEEN_COSINE = 0.45
-_QUOTE_OPENERS = ("\"", "“", "'", "‘", "``", "«")
+_QUOTE_OPENERS = ('"', "“", "'", "‘", "``", "«")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -93,27 +96,47 @@ def choose_lead(
     sentences: Sequence[Sentence],
     documents: Sequence[ParsedDocument],
     evidence: Evidence,
+    scorer: SupportScorer,
+    shown: Mapping[int, int] | None = None,
     candidates: int = 10,
 ) -> RankedFact | None:
     """The fact the summary opens with.
 
     The most widely reported of the most salient facts (independent sources, then salience),
     unless a report dated after every report of it overturns it: a fact about the same thing
-    and the same people that calls it off, cancels or postpones it. Quotes and fragments
-    never lead.
+    and the same people that calls it off, cancels or postpones it (the closest such fact).
+    Quotes and fragments never lead.
     """
-    pool = [f for f in ranked[:candidates] if lead_worthy(sentences[f.cluster.representative].text)]
+    told = shown or {f.cluster.id: f.cluster.representative for f in ranked}
+    pool = [
+        f
+        for f in ranked[:candidates]
+        if f.cluster.id in told and lead_worthy(sentences[told[f.cluster.id]].text)
+    ]
     if not pool:
         return ranked[0] if ranked else None
-    main = max(pool, key=lambda f: (f.support, f.score))
+    # How widely each was reported, read by the whole scorer (salience used a cheaper look).
+    document_of = [s.doc for s in sentences]
+    breadth = scorer.reported_by(
+        evidence,
+        [told[f.cluster.id] for f in pool],
+        document_of,
+        threshold=_LEAD_REPORT_THRESHOLD,
+        read=True,
+    )
+    widest = {
+        id(f): len(docs | set(f.cluster.documents)) for f, docs in zip(pool, breadth, strict=True)
+    }
+    main = max(pool, key=lambda f: (widest[id(f)], f.score))
     latest = _latest(main, sentences, documents)
     if latest is None:
         return main
     rep = main.cluster.representative
     main_parts = evidence.parts[rep]
+    best, best_cosine = None, _OVERTURN_COSINE
     for fact in ranked:
-        other = fact.cluster.representative
-        if fact is main or not lead_worthy(sentences[other].text):
+        other = told.get(fact.cluster.id)
+        if other is None or fact is main or not lead_worthy(sentences[other].text):
             continue
         first = min(
             (documents[sentences[m].doc].date for m in fact.cluster.members),
@@ -122,13 +145,15 @@ def choose_lead(
         if first is None or first <= latest:
             continue
         parts = evidence.parts[other]
-        close = float(evidence.vectors[rep] @ evidence.vectors[other]) >= _OVERTURN_COSINE
+        cosine = float(evidence.vectors[rep] @ evidence.vectors[other])
         # Calling off, cancelling, postponing: not any negation (a later "denied" is news,
         # not necessarily the end of the story).
         flips = parts.called_off and not main_parts.called_off
         same_actors = bool(parts.names & main_parts.names) or not main_parts.names
-        if close and flips and same_actors:
-            return fact
+        if flips and same_actors and cosine >= best_cosine:
+            best, best_cosine = fact, cosine
+    if best is not None:
+        return best
     return main
 
 
@@ -197,3 +222,69 @@ def told_by_seen(
         return False
     support = scorer.support(evidence, [rep] * len(near), near)
     return bool(support.max() >= scorer.thresholds.cite)
+
+
+def fit_to_show(sentence: Sentence, introduced: frozenset[str], surnames: frozenset[str]) -> bool:
+    """Whether a sentence may be shown where ``introduced`` is what the summary has told."""
+    if sentence.unfit or is_debris(sentence.text):
+        return False
+    return needs_antecedent(sentence.text, introduced, surnames=surnames) is None
+
+
+def _standalone_reason(reason: str | None) -> bool:
+    """A reason that the summary's earlier sentences can lift (a surname given in full)."""
+    return reason is None or reason.startswith("surname alone")
+
+
+def shown_members(
+    ranked: Sequence[RankedFact], sentences: Sequence[Sentence], surnames: frozenset[str]
+) -> dict[int, int]:
+    """Per fact: the member sentence to tell it with (the representative when it can be).
+
+    Members that are debris or unfit (a list item, inside a quotation) never show, nor
+    members whose opening needs an antecedent no earlier sentence can give (a pronoun, a
+    connective, "the move"); a lone surname is left to ``place_openers``. Facts with no such
+    member are left out of the map: they cannot be told.
+    """
+    out: dict[int, int] = {}
+    for fact in ranked:
+        members = [fact.cluster.representative] + sorted(
+            (m for m in fact.cluster.members if m != fact.cluster.representative),
+            key=lambda m: (sentences[m].index, sentences[m].doc),
+        )
+        for m in members:
+            s = sentences[m]
+            if s.unfit or is_debris(s.text):
+                continue
+            if _standalone_reason(needs_antecedent(s.text, surnames=surnames)):
+                out[fact.cluster.id] = m
+                break
+    return out
+
+
+def place_openers(
+    facts: Sequence[RankedFact],
+    shown: Mapping[int, int],
+    sentences: Sequence[Sentence],
+    surnames: frozenset[str],
+) -> tuple[list[RankedFact], list[int]]:
+    """The facts in order with the sentence to show each, checked in context.
+
+    A sentence whose lone surname no earlier sentence introduced is swapped for a member of
+    its fact that reads well there, or left out.
+    """
+    kept: list[RankedFact] = []
+    chosen: list[int] = []
+    texts: list[str] = []
+    for fact in facts:
+        introduced = names_introduced(texts)
+        options = [shown.get(fact.cluster.id, fact.cluster.representative)] + [
+            m for m in fact.cluster.members if m != shown.get(fact.cluster.id)
+        ]
+        pick = next((m for m in options if fit_to_show(sentences[m], introduced, surnames)), None)
+        if pick is None:
+            continue
+        kept.append(fact)
+        chosen.append(pick)
+        texts.append(sentences[pick].text)
+    return kept, chosen

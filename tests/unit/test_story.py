@@ -100,3 +100,62 @@ def test_seen_ids_name_documents_of_the_request(pipeline):
     assert error.value.field == "options.seen_documents[0].id"
     summary = pipeline.summarize([LATE, EARLY], SummaryOptions(seen_ids=("early",)))
     assert all(s.citations[0].document_id == "late" for s in summary.sentences)
+
+
+def test_debris_never_shows_a_bullet_a_heading_or_a_cut_sentence(pipeline):
+    wire = Document(
+        id="wire",
+        date=dt.date(2000, 8, 14),
+        text=(
+            "MOSCOW (AP) -- The Russian nuclear submarine Kursk sank in the Barents Sea on "
+            "Saturday with 118 sailors aboard, the navy said Monday.\n\n"
+            "YANKEES PITCHING\n\n"
+            "-- The submarine crashes to the sea floor after two explosions.\n\n"
+            "Rescue ships tried to reach the stricken submarine on Monday, but storms "
+            "forced them back, navy spokesman Cmndr.\n\n"
+            "Navy officials said rescuers would try again on Tuesday with a diving bell."
+        ),
+    )
+    other = Document(
+        id="other",
+        date=dt.date(2000, 8, 15),
+        text=(
+            "Rescuers failed again on Tuesday to reach the Kursk, which sank on Saturday "
+            "in the Barents Sea with 118 men aboard.\n\n"
+            "Storms and strong currents hampered the diving bell, the Russian navy said."
+        ),
+    )
+    summary = pipeline.summarize([wire, other], SummaryOptions(max_words=150))
+    assert summary.sentences
+    for s in summary.sentences:
+        assert not s.text.startswith(("--", "YANKEES", "MOSCOW (AP)")), s.text
+        assert "PITCHING" not in s.text and not s.text.endswith("Cmndr."), s.text
+
+
+def test_a_pronoun_opener_is_told_by_a_member_that_stands_alone(pipeline):
+    # The same claim twice: once opening with "He" (its antecedent is in its own article,
+    # not in the summary), once with the name. The summary tells it with the name.
+    first = Document(
+        id="first",
+        date=dt.date(2025, 5, 2),
+        text=(
+            "Storms flooded the valley towns of Northfield overnight, forcing hundreds of "
+            "families from their homes.\n\n"
+            "He said on Friday that the state would pay for temporary housing for every family "
+            "that lost its home in the floods."
+        ),
+    )
+    second = Document(
+        id="second",
+        date=dt.date(2025, 5, 2),
+        text=(
+            "Governor Maria Alvarez said on Friday that the state would pay for temporary "
+            "housing for every family that lost its home in the floods.\n\n"
+            "The river crested at nine metres on Thursday night, the highest in fifty years."
+        ),
+    )
+    summary = pipeline.summarize([first, second], SummaryOptions(max_words=120))
+    texts = [s.text for s in summary.sentences]
+    assert not any(t.startswith("He ") for t in texts), texts
+    housing = [t for t in texts if "temporary housing" in t]
+    assert housing and "Alvarez" in housing[0]
