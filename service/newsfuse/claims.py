@@ -221,6 +221,9 @@ def quantities(text: str) -> list[Quantity]:
         end = tokens[k - 1][2] if k > j else tokens[j - 1][2]
         if numeric and dimension in ("plain", "count") and _is_year(tokens[i][0], tokens, j):
             dimension, noun, k, end = "year", "", j, tokens[j - 1][2]
+        elif numeric and _word(tokens, i - 1) in _MONTHS and value <= 31:
+            # "the August 17 earthquake": a day of the month, not 17 earthquakes.
+            dimension, noun, k, end = "day", "", j, tokens[j - 1][2]
         elif dimension == "plain" and numeric and _appositive_age(text, start, tokens[j - 1][2]):
             dimension = "age"
         elif dimension == "plain" and not numeric and value < 1 and _word(tokens, j) == "of":
@@ -241,6 +244,12 @@ def quantities(text: str) -> list[Quantity]:
         )
         i = max(k, i + 1)
     return out
+
+
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 
 
 def _word(tokens: list[tuple[str, int, int]], k: int) -> str:
@@ -405,7 +414,7 @@ def compatible(a: Quantity, b: Quantity) -> bool | None:
         return None
     if a.dimension == "count" and a.noun != b.noun:
         return None
-    if a.dimension in ("year", "age", "time"):
+    if a.dimension in ("year", "day", "age", "time"):
         return math.isclose(a.value, b.value, abs_tol=0.01)
     slack = _APPROX_TOLERANCE if "approx" in (a.bound, b.bound) else _EXACT_TOLERANCE
     for x, y in ((a, b), (b, a)):

@@ -192,7 +192,7 @@ def deduplicate(
     }
     candidates.update((roots[a], roots[b]) for a, b in similar_pairs(vectors, candidate_threshold))
     pairs = sorted(candidates)
-    scores = scorer.mutual(evidence, pairs)
+    scores = scorer.mutual(evidence, pairs, at_least=scorer.thresholds.same_fact)
     linked: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for (a, b), score in zip(pairs, scores.tolist(), strict=True):
         if score >= scorer.thresholds.same_fact:

@@ -58,7 +58,8 @@ class Settings:
     support_model: str | None = None
     """Optional directory of a local NLI / cross-encoder checkpoint (Hugging Face
     sequence-classification with an ``entailment`` label): its entailment probability
-    replaces the built-in support model's. Unset: the built-in model (no weights needed)."""
+    replaces the shipped support model's. Unset: the shipped model (features and the pair
+    reader, whose 1.3 MB of weights are in the package; nothing to download)."""
 
     # --- request limits -----------------------------------------------------------------
     max_documents: int = 2000

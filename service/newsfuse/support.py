@@ -519,40 +519,66 @@ class SupportScorer:
         feature model (cheap enough for every fact of a request), or with ``read`` by the
         whole scorer (for the few facts that may lead a summary).
         """
-        out = []
         vectors = evidence.vectors
-        for i in sentences:
-            docs = {document_of[i]}
+        out = [{document_of[i]} for i in sentences]
+        owners: list[int] = []
+        claims: list[int] = []
+        others: list[int] = []
+        for k, i in enumerate(sentences):
             cosine = vectors @ vectors[i]
             near = [
                 int(j)
                 for j in np.argsort(-cosine)[: neighbours + 1]
                 if j != i and cosine[j] >= min_cosine and document_of[j] != document_of[i]
             ]
-            if near and read:
-                forward = self.support(evidence, [i] * len(near), near)
-                backward = self.support(evidence, near, [i] * len(near))
-            elif near:
-                claims = [evidence.parts[i]] * len(near)
-                others = [evidence.parts[j] for j in near]
-                cos = cosine[near]
-                forward = self.model.probability(self.features(claims, others, cos, evidence.idf))
-                backward = self.model.probability(self.features(others, claims, cos, evidence.idf))
-            if near:
-                for j, p in zip(near, np.maximum(forward, backward).tolist(), strict=True):
-                    if p >= threshold:
-                        docs.add(document_of[j])
-            out.append(docs)
+            owners += [k] * len(near)
+            claims += [i] * len(near)
+            others += near
+        if not claims:
+            return out
+        if read:
+            # Either direction at ``threshold`` is enough: the second is read only where the
+            # first falls short (the reader is what a request spends its time on).
+            p = self.support(evidence, claims, others)
+            short = [n for n in range(len(claims)) if p[n] < threshold]
+            if short:
+                back = self.support(
+                    evidence, [others[n] for n in short], [claims[n] for n in short]
+                )
+                p[short] = np.maximum(p[short], back)
+        else:
+            cos = np.einsum("ij,ij->i", vectors[claims], vectors[others])
+            a = [evidence.parts[i] for i in claims]
+            b = [evidence.parts[j] for j in others]
+            p = np.maximum(
+                self.model.probability(self.features(a, b, cos, evidence.idf)),
+                self.model.probability(self.features(b, a, cos, evidence.idf)),
+            )
+        for k, j, q in zip(owners, others, p.tolist(), strict=True):
+            if q >= threshold:
+                out[k].add(document_of[j])
         return out
 
-    def mutual(self, evidence: Evidence, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
-        """For each pair, the smaller of the two directions: both sentences state one claim."""
+    def mutual(
+        self, evidence: Evidence, pairs: Sequence[tuple[int, int]], at_least: float = 0.0
+    ) -> np.ndarray:
+        """For each pair, the smaller of the two directions: both sentences state one claim.
+
+        With ``at_least``, a pair whose first direction scores under it is not read the other
+        way (the smaller of the two is under it too): its value is then the first direction's,
+        an upper bound that still falls under ``at_least``. Decisions at ``at_least`` are
+        those of the exact minimum, at about half the reading.
+        """
         if not pairs:
             return np.zeros(0, dtype=np.float64)
         a = [i for i, _ in pairs]
         b = [j for _, j in pairs]
-        both = self.support(evidence, a + b, b + a)
-        return np.minimum(both[: len(pairs)], both[len(pairs) :])
+        out = self.support(evidence, a, b)
+        rest = [n for n in range(len(pairs)) if out[n] >= at_least]
+        if rest:
+            back = self.support(evidence, [b[n] for n in rest], [a[n] for n in rest])
+            out[rest] = np.minimum(out[rest], back)
+        return out
 
     def support_text(
         self, evidence: Evidence, text: str, vector: np.ndarray, sources: Sequence[int]
