@@ -88,14 +88,39 @@ def score_pairs(pipeline: Any, eval_dir: Path) -> dict[str, Any]:
             "all": report(probabilities, pairs, cite),
             **{
                 kind: report(
-                    probabilities[[i for i, p in enumerate(pairs) if p["origin"].endswith(kind)]],
-                    [p for p in pairs if p["origin"].endswith(kind)],
+                    probabilities[[i for i, p in enumerate(pairs) if p["kind"] == kind]],
+                    [p for p in pairs if p["kind"] == kind],
                     cite,
                 )
                 for kind in ("cited", "nearest-uncited")
             },
             "role": "held-out test" if dataset == "duc2006" else "calibration (used in training)",
+            # Not for choosing a threshold (DUC 2006 is the test): what other cuts would give,
+            # and whether the scores read as probabilities (share FULL per score bin).
+            "at_thresholds": {
+                f"{t:.2f}": report(probabilities, pairs, t) for t in (0.2, 0.35, 0.5, 0.65, 0.8)
+            },
+            "reliability": _reliability(probabilities, pairs),
         }
+    return out
+
+
+def _reliability(probabilities: np.ndarray, pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per score bin: pairs, mean score, share labelled FULL (without a contradiction)."""
+    edges = (0.0, 0.05, 0.2, 0.5, 0.8, 1.01)
+    y = np.asarray([p["positive"] for p in pairs], dtype=float)
+    out = []
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        inside = (probabilities >= lo) & (probabilities < hi)
+        if inside.any():
+            out.append(
+                {
+                    "bin": f"{lo:.2f}-{min(hi, 1.0):.2f}",
+                    "pairs": int(inside.sum()),
+                    "mean_score": round(float(probabilities[inside].mean()), 3),
+                    "share_full": round(float(y[inside].mean()), 3),
+                }
+            )
     return out
 
 

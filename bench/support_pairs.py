@@ -5,9 +5,9 @@ Usage::
     python bench/support_pairs.py --eval-dir ../shared/eval --out /tmp/pairs.jsonl \
         [--per-cluster 16]
 
-Pairs come from DUC 2007 (main and update clusters) and the bundled example cluster, never
-from DUC 2006: the labelled DUC 2006 pairs in ``shared/eval`` are the held-out test of the
-support model, so no DUC 2006 sentence is ever used to train or calibrate it.
+Pairs come from DUC 2007 (main and update clusters) and the bundled example cluster, or with
+``--dataset duc2006`` from DUC 2006 — never with a sentence of the 200 labelled DUC 2006
+pairs in ``shared/eval``, which are the held-out test of the support model.
 
 Claims are what newsfuse must decide support for: the sentences of its own summaries
 (citations, grounding) and body sentences that have a close neighbour in another document
@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import EXAMPLES, parse_doc_date  # noqa: E402
 
 
-def _clusters(eval_dir: Path) -> list[tuple[str, int, list[dict[str, Any]]]]:
+def _clusters(eval_dir: Path, dataset: str) -> list[tuple[str, int, list[dict[str, Any]]]]:
     out = []
-    with (eval_dir / "duc2007.jsonl").open(encoding="utf-8") as handle:
+    with (eval_dir / f"{dataset}.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
             docs = [
@@ -49,12 +49,24 @@ def _clusters(eval_dir: Path) -> list[tuple[str, int, list[dict[str, Any]]]]:
                 for d in record["documents"]
             ]
             budget = 100 if record.get("task") == "update" else 250
-            out.append((f"duc2007/{record['id']}", budget, docs))
+            out.append((f"{dataset}/{record['id']}", budget, docs))
     docs = [
         {"id": p.name, "text": p.read_text(encoding="utf-8"), "title": None, "date": None}
         for p in sorted(EXAMPLES.glob("*.txt"))
     ]
-    out.append(("example/budapest", 150, docs))
+    if dataset == "duc2007":
+        out.append(("example/budapest", 150, docs))
+    return out
+
+
+def _test_sentences(eval_dir: Path) -> set[str]:
+    """Every sentence of the labelled DUC 2006 test pairs, whitespace collapsed."""
+    out = set()
+    with (eval_dir / "citation_pairs_duc2006.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            out.add(" ".join(row["summary_sentence"].split()))
+            out.add(" ".join(row["source_sentence"].split()))
     return out
 
 
@@ -64,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--per-cluster", type=int, default=16, help="claims per cluster")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--dataset",
+        choices=("duc2007", "duc2006"),
+        default="duc2007",
+        help="duc2006: never a sentence of the labelled DUC 2006 test pairs",
+    )
     parser.add_argument(
         "--exclude", type=Path, nargs="*", default=[], help="earlier samples: skip their claims"
     )
@@ -90,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                     taken.add((old["cluster"], old[side]["doc"], old[side]["start"]))
     pipeline = Pipeline.load(Settings.from_env())
     pairs: list[dict[str, Any]] = []
-    for name, budget, docs in _clusters(args.eval_dir):
+    banned = _test_sentences(args.eval_dir) if args.dataset == "duc2006" else set()
+    for name, budget, docs in _clusters(args.eval_dir, args.dataset):
         documents = [Document(**d) for d in docs]
         ctx = pipeline.prepare(documents, SummaryOptions(max_words=budget), validate=False)
         sentences = ctx.sentences
@@ -105,16 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         near = [i for i in range(len(sentences)) if sims_other[i].max() >= 0.6]
         near = [i for i in near if len(sentences[i].text.split()) >= 6]
         rng.shuffle(near)
+        usable = [" ".join(s.text.split()) not in banned for s in sentences]
         fresh = [
             i
             for i in summary_claims + near
-            if (name, documents[sentences[i].doc].id, sentences[i].start) not in taken
+            if (name, documents[sentences[i].doc].id, sentences[i].start) not in taken and usable[i]
         ]
         claims = list(dict.fromkeys(fresh))
         claims = claims[: args.per_cluster]
         for claim in claims:
             order = [int(j) for j in np.argsort(-sims_other[claim]) if sims_other[claim, j] > -1]
-            order = [j for j in order if len(sentences[j].text.split()) >= 4]
+            order = [j for j in order if len(sentences[j].text.split()) >= 4 and usable[j]]
             if not order:
                 continue
             picks: dict[int, str] = {}
