@@ -179,6 +179,8 @@ class CitationStats:
 
     def __init__(self) -> None:
         self.by_dataset: dict[str, list[dict[str, Any]]] = {}
+        #: Every secondary citation with its texts, for people to read (``--citations-out``).
+        self.cited: list[dict[str, Any]] = []
 
     def __call__(self, cluster: Any, summary: Any) -> None:
         from newsfuse.claims import content_terms, parse, quantity_agreement
@@ -196,6 +198,15 @@ class CitationStats:
                     low_overlap += 1
                 if quantity_agreement(claim_parts, parse(source))[1] > 0:
                     disagree += 1
+                self.cited.append(
+                    {
+                        "cluster": f"{cluster.dataset}/{cluster.id}",
+                        "summary_sentence": sentence.text,
+                        "source_document": c.document_id,
+                        "source_sentence": " ".join(source.split()),
+                        "score": c.score,
+                    }
+                )
             self.by_dataset.setdefault(cluster.dataset, []).append(
                 {
                     "documents": len({c.document_id for c in sentence.citations}),
@@ -238,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--systems", default="newsfuse,lead,lexrank")
     parser.add_argument("--pairs-only", action="store_true", help="skip the summaries")
     parser.add_argument("--out", type=Path, default=RESULTS / "citations.json")
+    parser.add_argument(
+        "--citations-out",
+        type=Path,
+        default=None,
+        help="write every secondary citation of the summaries here (JSONL, texts) for readers",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -259,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
             progress=lambda line: _LOGGER.info("%s", line),
         )
         result["summaries"] = stats.summary()
+        if args.citations_out is not None:
+            with args.citations_out.open("w", encoding="utf-8") as handle:
+                for n, row in enumerate(stats.cited):
+                    handle.write(json.dumps({"id": n, **row}, ensure_ascii=False) + "\n")
         result["rouge"] = quality["results"]
         result["rouge_comparison"] = quality["comparison"]
         print(render(quality))

@@ -261,6 +261,7 @@ class CrossEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         from newsfuse.embed import _embedding_dtype, default_embedding_dir
+        from newsfuse.modeling import no_progress_bars
 
         base = default_embedding_dir()
         path = Path(weights)
@@ -268,8 +269,9 @@ class CrossEncoder:
             tensors = load_file(str(path))
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"support cross-encoder {path}: cannot read it: {exc}") from exc
-        self.tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-        model = AutoModel.from_pretrained(base, local_files_only=True)
+        with no_progress_bars():
+            self.tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+            model = AutoModel.from_pretrained(base, local_files_only=True)
         scale = float(tensors.pop("lora.scale").item())
         modules = dict(model.named_modules())
         with torch.no_grad():
@@ -327,11 +329,14 @@ class NliBackend:
                 f"support model {path}: no config.json there; give the directory of a Hugging "
                 "Face sequence-classification checkpoint (NEWSFUSE_SUPPORT_MODEL)"
             )
+        from newsfuse.modeling import no_progress_bars
+
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                path, local_files_only=True
-            )
+            with no_progress_bars():
+                self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                self.model = AutoModelForSequenceClassification.from_pretrained(
+                    path, local_files_only=True
+                )
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"support model {path}: cannot load it: {exc}") from exc
         labels = {int(k): str(v) for k, v in self.model.config.id2label.items()}
