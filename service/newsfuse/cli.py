@@ -703,5 +703,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def run() -> None:
+    """The console script: ``main``, then leave without the interpreter's native teardown.
+
+    Everything newsfuse writes is flushed and closed by then (outputs by their ``with``
+    blocks, Ray by its explicit shutdown). What ``os._exit`` skips is the destruction of
+    native thread pools (torch's OpenMP teams, one per thread that ran a model), which on a
+    busy machine could abort a finished run ("terminate called without an active
+    exception", exit 134) after its output was complete.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
