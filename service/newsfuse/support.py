@@ -239,6 +239,11 @@ def vetoed(features: np.ndarray) -> np.ndarray:
     return (column["numbers_contradicted"] > 0) | (same_words & flipped)
 
 
+#: Pair lengths are rounded up to a multiple of this many tokens, batches to this many rows.
+_PAD_MULTIPLE = 32
+_ROW_MULTIPLE = 8
+
+
 class CrossEncoder:
     """all-MiniLM-L6-v2 fine-tuned to read a (claim, source) pair: LoRA deltas merged at load.
 
@@ -294,25 +299,45 @@ class CrossEncoder:
         self._torch = torch
 
     def logits(self, claims: Sequence[str], sources: Sequence[str]) -> np.ndarray:
-        """The reader's logit of support for each (claim, source) pair."""
+        """The reader's logit of support for each (claim, source) pair.
+
+        As in ``TransformerEmbedder.encode``: each pair is padded to its token count rounded
+        up to 32 and batched only with pairs of that length, in a multiple of 8 rows, so a
+        pair's logit does not depend on what it is read with (the same citations alone, in
+        a batch run or on a busy server) and the model sees few input shapes (each new one
+        leaves native memory behind).
+        """
         torch = self._torch
         out = np.zeros(len(claims), dtype=np.float64)
-        order = sorted(range(len(claims)), key=lambda i: len(claims[i]) + len(sources[i]))
+        if not len(claims):
+            return out
+        encoded = self.tokenizer(
+            list(claims), list(sources), truncation=True, max_length=self.max_length
+        )
+        fields = list(encoded.keys())
+        buckets: dict[int, list[int]] = {}
+        for i, ids in enumerate(encoded["input_ids"]):
+            padded = -(-len(ids) // _PAD_MULTIPLE) * _PAD_MULTIPLE
+            buckets.setdefault(min(padded, self.max_length), []).append(i)
         with torch.inference_mode():
-            for lo in range(0, len(order), self.batch_size):
-                idx = order[lo : lo + self.batch_size]
-                batch = self.tokenizer(
-                    [claims[i] for i in idx],
-                    [sources[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[idx] = self.head(pooled).squeeze(-1).cpu().numpy()
+            for length in sorted(buckets):
+                rows = buckets[length]
+                for lo in range(0, len(rows), self.batch_size):
+                    idx = rows[lo : lo + self.batch_size]
+                    filled = min(-(-len(idx) // _ROW_MULTIPLE) * _ROW_MULTIPLE, self.batch_size)
+                    filled = max(filled, len(idx))
+                    batch = self.tokenizer.pad(
+                        [{k: encoded[k][i] for k in fields} for i in idx]
+                        + [{k: encoded[k][idx[-1]] for k in fields}] * (filled - len(idx)),
+                        padding="max_length",
+                        max_length=length,
+                        return_tensors="pt",
+                    ).to(self.device)
+                    hidden = self.model(**batch).last_hidden_state.float()
+                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                    logits = self.head(pooled).squeeze(-1)[: len(idx)]
+                    out[idx] = logits.cpu().numpy()
         return out
 
 

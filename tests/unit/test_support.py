@@ -109,3 +109,12 @@ def test_exact_repeats_are_one_fact_whatever_the_scorer(scorer, minilm):
     result = deduplicate(sentences, minilm.encode, len(docs), scorer)
     assert sorted(len(c.members) for c in result.clusters) == [3, 3]
     assert result.duplicate_of == (None, 0, 0)
+
+
+def test_the_reader_gives_a_pair_the_same_logit_whatever_it_is_read_with(shipped_scorer):
+    reader = shipped_scorer.reader
+    claims = [PARAPHRASE[0], "Trump will meet Putin in Budapest.", PARAPHRASE[1] * 3]
+    sources = [PARAPHRASE[1], "Trump and Putin are to meet in the Hungarian capital.", "No."]
+    together = reader.logits(claims, sources)
+    alone = [reader.logits([c], [s])[0] for c, s in zip(claims, sources, strict=True)]
+    assert together.tolist() == alone
