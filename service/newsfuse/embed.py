@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -124,35 +124,60 @@ class TransformerEmbedder:
         # and the allocator, so the server's memory grew under load with many of them
         # (docs/reliability.md, "Memory").
         encoded = self._tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        fields = list(encoded.keys())
-        buckets: dict[int, list[int]] = {}
-        for i, ids in enumerate(encoded["input_ids"]):
-            padded = -(-len(ids) // self.pad_multiple) * self.pad_multiple
-            buckets.setdefault(min(padded, self.max_length), []).append(i)
+        buckets = length_buckets(encoded["input_ids"], self.pad_multiple, self.max_length)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for length in sorted(buckets):
-                rows = buckets[length]
-                for lo in range(0, len(rows), self.batch_size):
-                    idx = rows[lo : lo + self.batch_size]
-                    # The row count is rounded up too (copies of the last row, dropped after),
-                    # so that a padded length comes in a few batch shapes, not one per count.
-                    filled = min(-(-len(idx) // _ROW_MULTIPLE) * _ROW_MULTIPLE, self.batch_size)
-                    filled = max(filled, len(idx))
-                    batch = self._tokenizer.pad(
-                        [{k: encoded[k][i] for k in fields} for i in idx]
-                        + [{k: encoded[k][idx[-1]] for k in fields}] * (filled - len(idx)),
-                        padding="max_length",
-                        max_length=length,
-                        return_tensors="pt",
-                    ).to(self.device)
-                    # Pool and normalise in fp32 whatever precision the model ran in.
-                    hidden = self._model(**batch).last_hidden_state.float()
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    out[idx] = pooled[: len(idx)].float().cpu().numpy()
+            for idx, batch in padded_batches(
+                self._tokenizer, encoded, buckets, self.batch_size, self.device
+            ):
+                # Pool and normalise in fp32 whatever precision the model ran in.
+                hidden = self._model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                out[idx] = pooled[: len(idx)].float().cpu().numpy()
         return out
+
+
+def length_buckets(
+    input_ids: Sequence[Sequence[int]], multiple: int, max_length: int
+) -> dict[int, list[int]]:
+    """Rows by their length rounded up to a multiple of ``multiple`` (at most ``max_length``)."""
+    buckets: dict[int, list[int]] = {}
+    for i, ids in enumerate(input_ids):
+        padded = -(-len(ids) // multiple) * multiple
+        buckets.setdefault(min(padded, max_length), []).append(i)
+    return buckets
+
+
+def padded_batches(
+    tokenizer: Any,
+    encoded: Any,
+    buckets: dict[int, list[int]],
+    batch_size: int,
+    device: str,
+) -> Iterator[tuple[list[int], Any]]:
+    """Model batches of tokenized inputs, each bucket padded to its own length.
+
+    ``buckets`` maps a padded length to the rows of ``encoded`` that have it. The row count
+    of a batch is rounded up to a multiple of ``_ROW_MULTIPLE`` (copies of its last row; the
+    caller keeps the first ``len(idx)`` outputs), so a length comes in a few batch shapes,
+    not one per count. Yields ``(idx, batch)``: the rows and their tensors on ``device``.
+    """
+    fields = list(encoded.keys())
+    for length in sorted(buckets):
+        rows = buckets[length]
+        for lo in range(0, len(rows), batch_size):
+            idx = rows[lo : lo + batch_size]
+            filled = max(min(-(-len(idx) // _ROW_MULTIPLE) * _ROW_MULTIPLE, batch_size), len(idx))
+            batch = tokenizer.pad(
+                [{k: encoded[k][i] for k in fields} for i in idx]
+                + [{k: encoded[k][idx[-1]] for k in fields}] * (filled - len(idx)),
+                padding="max_length",
+                max_length=length,
+                return_tensors="pt",
+            ).to(device)
+            yield idx, batch
 
 
 def _embedding_dtype(device: str, dtype: str):

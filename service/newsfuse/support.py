@@ -239,9 +239,9 @@ def vetoed(features: np.ndarray) -> np.ndarray:
     return (column["numbers_contradicted"] > 0) | (same_words & flipped)
 
 
-#: Pair lengths are rounded up to a multiple of this many tokens, batches to this many rows.
+#: Pair lengths are rounded up to a multiple of this many tokens (batches to 8 rows, as the
+#: embedder's: ``embed.padded_batches``).
 _PAD_MULTIPLE = 32
-_ROW_MULTIPLE = 8
 
 
 class CrossEncoder:
@@ -314,30 +314,17 @@ class CrossEncoder:
         encoded = self.tokenizer(
             list(claims), list(sources), truncation=True, max_length=self.max_length
         )
-        fields = list(encoded.keys())
-        buckets: dict[int, list[int]] = {}
-        for i, ids in enumerate(encoded["input_ids"]):
-            padded = -(-len(ids) // _PAD_MULTIPLE) * _PAD_MULTIPLE
-            buckets.setdefault(min(padded, self.max_length), []).append(i)
+        from newsfuse.embed import length_buckets, padded_batches
+
+        buckets = length_buckets(encoded["input_ids"], _PAD_MULTIPLE, self.max_length)
         with torch.inference_mode():
-            for length in sorted(buckets):
-                rows = buckets[length]
-                for lo in range(0, len(rows), self.batch_size):
-                    idx = rows[lo : lo + self.batch_size]
-                    filled = min(-(-len(idx) // _ROW_MULTIPLE) * _ROW_MULTIPLE, self.batch_size)
-                    filled = max(filled, len(idx))
-                    batch = self.tokenizer.pad(
-                        [{k: encoded[k][i] for k in fields} for i in idx]
-                        + [{k: encoded[k][idx[-1]] for k in fields}] * (filled - len(idx)),
-                        padding="max_length",
-                        max_length=length,
-                        return_tensors="pt",
-                    ).to(self.device)
-                    hidden = self.model(**batch).last_hidden_state.float()
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    logits = self.head(pooled).squeeze(-1)[: len(idx)]
-                    out[idx] = logits.cpu().numpy()
+            for idx, batch in padded_batches(
+                self.tokenizer, encoded, buckets, self.batch_size, self.device
+            ):
+                hidden = self.model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[idx] = self.head(pooled).squeeze(-1)[: len(idx)].cpu().numpy()
         return out
 
 

@@ -18,7 +18,12 @@ soak = importlib.import_module("soak")  # bench/soak.py
 
 
 def test_sigterm_trials_lose_no_answer_and_refuse_late_calls_retryably() -> None:
-    result = drain.run(3, concurrency=8, window=(0.5, 3.0), seed=5, env=dict(soak.SERVER_ENV))
+    # A grace period long enough for the calls in flight on a busy 2-core machine (each reads
+    # its pairs with the support scorer's cross-encoder): what is tested is that nothing the
+    # server accepted goes unanswered, not how fast the drain is (bench/drain.py measures
+    # that with the default 15 s).
+    env = dict(soak.SERVER_ENV, NEWSFUSE_GRACE_SECONDS="60")
+    result = drain.run(3, concurrency=8, window=(0.5, 3.0), seed=5, env=env)
     totals = result["totals"]
     assert totals["accepted"] > 0, result
     # Nothing the server completed is lost; every accepted call gets the server's answer.
