@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -260,6 +261,7 @@ class CrossEncoder:
         dtype: str = "auto",
         batch_size: int = 32,
         max_length: int = 96,
+        cache_pairs: int = 50_000,
     ) -> None:
         import torch
         from safetensors.torch import load_file
@@ -296,6 +298,9 @@ class CrossEncoder:
         self.head = self.head.to(device).eval()
         self.batch_size = batch_size
         self.max_length = max_length
+        self.cache_pairs = cache_pairs
+        self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
         self._torch = torch
 
     def logits(self, claims: Sequence[str], sources: Sequence[str]) -> np.ndarray:
@@ -305,12 +310,34 @@ class CrossEncoder:
         up to 32 and batched only with pairs of that length, in a multiple of 8 rows, so a
         pair's logit does not depend on what it is read with (the same citations alone, in
         a batch run or on a busy server) and the model sees few input shapes (each new one
-        leaves native memory behind).
+        leaves native memory behind). Logits are kept in a bounded LRU cache keyed by the
+        pair's texts (``cache_pairs`` pairs, about 1 KB each), shared by the requests of a
+        process: re-summarizing a cluster after a new article reads only the new pairs, and
+        since a logit does not depend on its batch, a cached one equals a fresh one.
         """
+        out = np.zeros(len(claims), dtype=np.float64)
+        missing: list[int] = []
+        with self._lock:
+            for i, key in enumerate(zip(claims, sources, strict=True)):
+                hit = self._cache.get(key)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(key)
+                    out[i] = hit
+        if missing:
+            fresh = self._read([claims[i] for i in missing], [sources[i] for i in missing])
+            out[missing] = fresh
+            with self._lock:
+                for i, value in zip(missing, fresh.tolist(), strict=True):
+                    self._cache[(claims[i], sources[i])] = value
+                while len(self._cache) > self.cache_pairs:
+                    self._cache.popitem(last=False)
+        return out
+
+    def _read(self, claims: Sequence[str], sources: Sequence[str]) -> np.ndarray:
         torch = self._torch
         out = np.zeros(len(claims), dtype=np.float64)
-        if not len(claims):
-            return out
         encoded = self.tokenizer(
             list(claims), list(sources), truncation=True, max_length=self.max_length
         )

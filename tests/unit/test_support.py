@@ -115,6 +115,22 @@ def test_the_reader_gives_a_pair_the_same_logit_whatever_it_is_read_with(shipped
     reader = shipped_scorer.reader
     claims = [PARAPHRASE[0], "Trump will meet Putin in Budapest.", PARAPHRASE[1] * 3]
     sources = [PARAPHRASE[1], "Trump and Putin are to meet in the Hungarian capital.", "No."]
-    together = reader.logits(claims, sources)
-    alone = [reader.logits([c], [s])[0] for c, s in zip(claims, sources, strict=True)]
+    # ``_read`` is the model itself (``logits`` would answer the second time from its cache).
+    together = reader._read(claims, sources)
+    alone = [reader._read([c], [s])[0] for c, s in zip(claims, sources, strict=True)]
     assert together.tolist() == alone
+
+
+def test_the_reader_reads_a_pair_once_per_process(shipped_scorer, monkeypatch):
+    reader = shipped_scorer.reader
+    read: list[int] = []
+    model = reader._read
+    monkeypatch.setattr(reader, "_read", lambda c, s: (read.append(len(c)), model(c, s))[1])
+    claims = ["A pair that no other test reads, first.", "And a second pair, never read."]
+    sources = ["Its source sentence.", "Its own source sentence."]
+    first = reader.logits(claims, sources)
+    again = reader.logits(
+        [claims[1], "A third claim.", claims[0]], [sources[1], "Src.", sources[0]]
+    )
+    assert read == [2, 1]  # only the new pair is read the second time
+    assert again[0] == first[1] and again[2] == first[0]
