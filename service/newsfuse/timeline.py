@@ -910,8 +910,10 @@ def _resolve(
                 first, last = _month_range(*_add_months(anchor, -n))
                 return first, last, "month"
             return dt.date(anchor.year - n, 1, 1), dt.date(anchor.year - n, 12, 31), "year"
-    except ValueError:
-        return None  # a day that does not exist ("February 30")
+    except (ValueError, OverflowError):
+        # A day that does not exist ("February 30"), or one beyond the calendar (a
+        # document dated 9999-12-31 and "next week").
+        return None
     return None
 
 
@@ -1074,7 +1076,10 @@ def infer_document_date(
     # The document's own time expressions. Days and months without a year are placed by
     # resolving against the reference moved forward by the horizon.
     own: list[list[_Expression]] = [_scan(text) for text in sentences]
-    pivot = reference + dt.timedelta(days=_YEARLESS_HORIZON_DAYS) if reference else None
+    try:
+        pivot = reference + dt.timedelta(days=_YEARLESS_HORIZON_DAYS) if reference else None
+    except OverflowError:
+        pivot = None
     for i, (text, expressions) in enumerate(zip(sentences, own, strict=True)):
         for r in _resolve_all(text, [e for e in expressions if e.kind == "explicit"], pivot):
             if r.tense == "future":
@@ -1088,7 +1093,12 @@ def infer_document_date(
     if reference is None:
         return None
 
-    candidates = [reference + dt.timedelta(days=k) for k in range(-_SEARCH_DAYS, _SEARCH_DAYS + 1)]
+    candidates = []
+    for k in range(-_SEARCH_DAYS, _SEARCH_DAYS + 1):
+        try:
+            candidates.append(reference + dt.timedelta(days=k))
+        except OverflowError:  # a reference at the calendar's ends (year 1 or 9999)
+            continue
     dated = [
         (c, [r for r in find_dates(c.text, c.date) if _usable(r)], sentence_tense(c.text))
         for c in cluster

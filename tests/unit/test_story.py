@@ -159,3 +159,19 @@ def test_a_pronoun_opener_is_told_by_a_member_that_stands_alone(pipeline):
     assert not any(t.startswith("He ") for t in texts), texts
     housing = [t for t in texts if "temporary housing" in t]
     assert housing and "Alvarez" in housing[0]
+
+
+@pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(1, 1, 1)])
+def test_documents_dated_at_the_ends_of_the_calendar_summarize(pipeline, day):
+    # Found by the request fuzzer: "next week" from 9999-12-31 is past the calendar.
+    documents = [
+        Document(id="undated", text="0. It happened yesterday and goes on next month."),
+        Document(
+            id="dated",
+            date=day,
+            text="The council approved the budget on Monday. Next week it meets again.",
+        ),
+    ]
+    summary = pipeline.summarize(documents, SummaryOptions(max_words=60))
+    assert summary.sentences
+    assert {d.id: d.date for d in summary.documents}["dated"] == day
