@@ -94,7 +94,9 @@ class Pipeline:
         if settings.embed_cache_mb:
             embedder = CachingEmbedder(embedder, EmbeddingCache(settings.embed_cache_mb * 2**20))
         scorer = SupportScorer.load(
-            nli_dir=settings.support_model, device=resolve_device(settings.device)
+            nli_dir=settings.support_model,
+            device=resolve_device(settings.device),
+            reader=settings.support_reader,
         )
         fuser = None
         if settings.model:

@@ -60,6 +60,10 @@ class Settings:
     sequence-classification with an ``entailment`` label): its entailment probability
     replaces the shipped support model's. Unset: the shipped model (features and the pair
     reader, whose 1.3 MB of weights are in the package; nothing to download)."""
+    support_reader: bool = True
+    """Whether the shipped support model reads candidate pairs with its cross-encoder. Off:
+    the features-only model decides, at its own stricter thresholds — several times faster
+    per request, and far fewer secondary citations (docs/support.md)."""
 
     # --- request limits -----------------------------------------------------------------
     max_documents: int = 2000

@@ -134,3 +134,13 @@ def test_the_reader_reads_a_pair_once_per_process(shipped_scorer, monkeypatch):
     )
     assert read == [2, 1]  # only the new pair is read the second time
     assert again[0] == first[1] and again[2] == first[0]
+
+
+def test_the_reader_can_be_turned_off_for_speed():
+    from newsfuse.pipeline import Pipeline
+    from newsfuse.settings import Settings
+
+    off = Pipeline.load(Settings.from_env({"NEWSFUSE_SUPPORT_READER": "0"}, device="cpu"))
+    assert off.scorer.reader is None
+    assert off.scorer.thresholds == SupportModel.default().thresholds
+    assert Settings.from_env({}).support_reader is True
