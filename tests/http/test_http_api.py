@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import grpc
@@ -353,7 +354,13 @@ def test_metrics_count_requests_by_route_and_status() -> None:
         call(server, "POST", "/v1/summarize", cluster(*COUNCIL))
         call(server, "POST", "/v1/summarize", b"[]")
         call(server, "GET", "/readyz")
+        # A request is counted once its response has gone out (as gRPC calls are), which
+        # can be a moment after the client has read it: scrape until the last one shows.
+        deadline = time.monotonic() + 10
         text = scrape(server)
+        while 'route="GET /readyz"' not in text and time.monotonic() < deadline:
+            time.sleep(0.05)
+            text = scrape(server)
     assert f'newsfuse_http_requests_total{{route="{SUMMARIZE}",status="200"}} 1.0' in text
     assert f'newsfuse_http_requests_total{{route="{SUMMARIZE}",status="400"}} 1.0' in text
     assert 'newsfuse_http_requests_total{route="GET /readyz",status="200"} 1.0' in text
