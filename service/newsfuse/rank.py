@@ -294,12 +294,9 @@ def _drop_repeats(
         return
     chosen = told[k]
     others = [told[j] for j in near]
-    forward = scorer.support(evidence, [chosen] * len(near), others)
-    # Either direction repeats: the other way is read only for those not already out.
-    short = [n for n in range(len(near)) if forward[n] < scorer.thresholds.repeat]
-    if short:
-        backward = scorer.support(evidence, [others[n] for n in short], [chosen] * len(short))
-        forward[short] = np.maximum(forward[short], backward)
-    for j, p in zip(near, forward.tolist(), strict=True):
+    repeats = scorer.either(
+        evidence, [chosen] * len(near), others, at_least=scorer.thresholds.repeat
+    )
+    for j, p in zip(near, repeats.tolist(), strict=True):
         if p >= scorer.thresholds.repeat:
             available[j] = False

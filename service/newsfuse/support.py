@@ -581,15 +581,7 @@ class SupportScorer:
         if not claims:
             return out
         if read:
-            # Either direction at ``threshold`` is enough: the second is read only where the
-            # first falls short (the reader is what a request spends its time on).
-            p = self.support(evidence, claims, others)
-            short = [n for n in range(len(claims)) if p[n] < threshold]
-            if short:
-                back = self.support(
-                    evidence, [others[n] for n in short], [claims[n] for n in short]
-                )
-                p[short] = np.maximum(p[short], back)
+            p = self.either(evidence, claims, others, at_least=threshold)
         else:
             cos = np.einsum("ij,ij->i", vectors[claims], vectors[others])
             a = [evidence.parts[i] for i in claims]
@@ -601,6 +593,28 @@ class SupportScorer:
         for k, j, q in zip(owners, others, p.tolist(), strict=True):
             if q >= threshold:
                 out[k].add(document_of[j])
+        return out
+
+    def either(
+        self,
+        evidence: Evidence,
+        claims: Sequence[int],
+        sources: Sequence[int],
+        at_least: float = 1.0,
+    ) -> np.ndarray:
+        """For each pair, the larger of the two directions: one states the other's claim.
+
+        A pair whose first direction already reaches ``at_least`` is not read the other way
+        (its value is then a lower bound, still at or above ``at_least``): decisions at
+        ``at_least`` are those of the exact maximum, at less reading. The counterpart of
+        ``mutual``.
+        """
+        claims, sources = list(claims), list(sources)
+        out = self.support(evidence, claims, sources)
+        short = [n for n in range(len(claims)) if out[n] < at_least]
+        if short:
+            back = self.support(evidence, [sources[n] for n in short], [claims[n] for n in short])
+            out[short] = np.maximum(out[short], back)
         return out
 
     def mutual(
