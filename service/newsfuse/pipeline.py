@@ -224,6 +224,7 @@ class Pipeline:
         )
         for cluster, docs in zip(dedup.clusters, reporters, strict=True):
             docs.update(cluster.documents)
+        seen = story.seen_documents(parsed, seen_ids)
         ranked = rank(
             dedup.clusters,
             sentences,
@@ -232,8 +233,8 @@ class Pipeline:
             dedup.duplicate_of,
             title_vectors,
             reported_by=reporters,
+            seen=frozenset(seen),
         )
-        seen = story.seen_documents(parsed, seen_ids)
         surnames = known_surnames(s.text for s in sentences)
         shown = story.shown_members(ranked, sentences, surnames)
         candidates = ranked

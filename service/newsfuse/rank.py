@@ -74,17 +74,22 @@ def _terms(text: str) -> set[str]:
     return out
 
 
-def lexical_centrality(sentences: Sequence[Sentence], canonical_doc: Sequence[int]) -> np.ndarray:
+def lexical_centrality(
+    sentences: Sequence[Sentence],
+    canonical_doc: Sequence[int],
+    seen: frozenset[int] = frozenset(),
+) -> np.ndarray:
     """Per sentence: mean share of the independent sources that use each of its content words.
 
     Words only one source uses count zero. A sentence made of the words most outlets use is
     what the cluster is about: a lexical centroid score (as in MEAD), cheap, and a good
-    complement to embedding centrality.
+    complement to embedding centrality. Documents in ``seen`` (already read) are no source.
     """
     terms = [_terms(s.text) for s in sentences]
     by_source: dict[int, set[str]] = defaultdict(set)
     for sentence, words in zip(sentences, terms, strict=True):
-        by_source[canonical_doc[sentence.doc]] |= words
+        if sentence.doc not in seen:
+            by_source[canonical_doc[sentence.doc]] |= words
     df = Counter(w for words in by_source.values() for w in words)
     n_sources = max(1, len(by_source))
     out = np.zeros(len(sentences), dtype=np.float32)
@@ -123,6 +128,7 @@ def rank(
     title_vectors: np.ndarray | None = None,
     weights: RankWeights = RankWeights(),
     reported_by: Sequence[set[int]] | None = None,
+    seen: frozenset[int] = frozenset(),
 ) -> list[RankedFact]:
     """Score every fact cluster; most salient first.
 
@@ -130,11 +136,21 @@ def rank(
     a sentence close to its own article's headline is what that outlet found most important.
     ``reported_by`` gives, per cluster, the documents that report its fact (by default the
     documents of its members); independent ones count as its sources.
+
+    ``seen`` holds the documents the reader has already read (an update summary): what is
+    salient is judged on the new documents alone. A fact a seen document tells is not ranked
+    at all, and seen documents count neither as sources nor towards what the story is about;
+    they stay in ``documents`` so that indices hold.
     """
+    if seen:
+        keep = [k for k, c in enumerate(clusters) if not set(c.documents) & seen]
+        clusters = [clusters[k] for k in keep]
+        if reported_by is not None:
+            reported_by = [set(reported_by[k]) - seen for k in keep]
     if not clusters:
         return []
     canonical = [d if duplicate_of[d] is None else duplicate_of[d] for d in range(len(documents))]
-    n_sources = len(set(canonical))
+    n_sources = len({canonical[d] for d in range(len(documents)) if d not in seen})
     vectors = fact_vectors(clusters, embeddings)
     # Centrality: cosine to the centroid of the whole cluster of articles, weighted by how
     # many sentences carry each fact, rescaled to [0, 1] across the request.
@@ -143,11 +159,11 @@ def rank(
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
     centrality = _rescale(vectors @ centroid)
     lexical = _rescale(
-        lexical_centrality(sentences, canonical)[[c.representative for c in clusters]]
+        lexical_centrality(sentences, canonical, seen)[[c.representative for c in clusters]]
     )
 
     dates = [d.date for d in documents]
-    known = [d for d in dates if d is not None]
+    known = [d for k, d in enumerate(dates) if d is not None and k not in seen]
     first, last = (min(known), max(known)) if known else (None, None)
 
     ranked = []

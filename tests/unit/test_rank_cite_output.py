@@ -124,3 +124,30 @@ def test_identical_documents_give_one_summary_citing_all():
 
 def test_warmup_works_whatever_the_request_limits():
     _pipeline(max_document_chars=10, max_sentences_per_request=1).warmup()
+
+
+def test_update_ranking_judges_salience_on_the_new_documents_only():
+    # The reader has read a.txt and b.txt; c.txt and d.txt are new.
+    new = [
+        STORY[2],
+        Document(
+            id="d.txt",
+            date=dt.date(2025, 1, 6),
+            text=(
+                "A court suspended the transit plan on Friday after a lawsuit. "
+                "The mayor said the city would appeal the ruling."
+            ),
+        ),
+    ]
+    ctx = _pipeline().prepare(
+        new, SummaryOptions(max_words=200, seen_documents=(STORY[0], STORY[1]))
+    )
+    seen = {i for i, d in enumerate(ctx.documents) if d.document.id in {"a.txt", "b.txt"}}
+    assert seen and ctx.ranked
+    for fact in ctx.ranked:
+        # What a seen article tells is not ranked at all, and seen articles are no source.
+        assert not {ctx.sentences[m].doc for m in fact.cluster.members} & seen
+        assert fact.support <= 2
+    top = ctx.ranked[0]
+    assert "court suspended" in ctx.sentences[top.cluster.representative].text
+    assert top.support == 2
