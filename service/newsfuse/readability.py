@@ -352,7 +352,7 @@ def is_timeline_entry(text: str) -> bool:
 
 _PRONOUNS = frozenset(
     "he she they it its his her hers their theirs them him this these those that such both"
-    " another".split()
+    " another others".split()
 )
 _TIME_NOUNS = frozenset(
     "year week month weekend morning afternoon evening night summer winter spring fall autumn"
@@ -422,10 +422,14 @@ _EVENT_ANAPHORS = (
     "|operation|mission|rescue|ceasefire|truce|cancellation|call|conversation|interview"
     "|letter|speech|warning|threat|ban|tax|policy|law|scandal|affair|dispute|crisis|outbreak"
     "|epidemic|virus|disease|drug|submarine|ship|plane|aircraft|vessel|boat|train|car|bus"
+    # Bodies and things a story names before it says "the board", "the panel", "the samples".
+    "|board|panel|committee|commission|council|center|centre|jury|court|team|document"
+    "|documents|sample|samples|hearing|lawsuit|suit|settlement|merger|rally|march|riot"
 )
+# Up to two lower-case words before the noun ("The random telephone survey", "The coming
+# visit"): a capitalised one names the thing ("The Supreme Court", "The Macpherson report").
 _DEFINITE = re.compile(
-    r"^(?:The|These|Those|This|That|Such|Both)\s+(?:(?:latest|new|recent|same|proposed|planned"
-    r"|deadly|fatal|second|first|earlier|previous|two-hour|two-day)\s+)?"
+    r"^(?:The|These|Those|This|That|Such|Both)\s+(?:(?-i:[a-z][a-z'’-]*)\s+){0,2}?"
     r"(?P<noun>" + _ABSTRACT_ANAPHORS + "|" + _EVENT_ANAPHORS + r")(?![\w-])(?P<rest>.{0,40})",
     re.IGNORECASE | re.DOTALL,
 )
