@@ -422,15 +422,17 @@ _EVENT_ANAPHORS = (
     "|operation|mission|rescue|ceasefire|truce|cancellation|call|conversation|interview"
     "|letter|speech|warning|threat|ban|tax|policy|law|scandal|affair|dispute|crisis|outbreak"
     "|epidemic|virus|disease|drug|submarine|ship|plane|aircraft|vessel|boat|train|car|bus"
-    # Bodies and things a story names before it says "the board", "the panel", "the samples".
-    "|board|panel|committee|commission|council|center|centre|jury|court|team|document"
-    "|documents|sample|samples|hearing|lawsuit|suit|settlement|merger|rally|march|riot"
+    "|document|documents|sample|samples|hearing|lawsuit|suit|settlement|merger|rally|riot"
 )
+# Bodies a story names before it says "the board" or "the panel" bare ("The city council",
+# "The school board" say which one).
+_BODY_ANAPHORS = "board|panel|committee|commission|council|center|centre|jury|court|team"
 # Up to two lower-case words before the noun ("The random telephone survey", "The coming
 # visit"): a capitalised one names the thing ("The Supreme Court", "The Macpherson report").
 _DEFINITE = re.compile(
-    r"^(?:The|These|Those|This|That|Such|Both)\s+(?:(?-i:[a-z][a-z'’-]*)\s+){0,2}?"
-    r"(?P<noun>" + _ABSTRACT_ANAPHORS + "|" + _EVENT_ANAPHORS + r")(?![\w-])(?P<rest>.{0,40})",
+    r"^(?:The|These|Those|This|That|Such|Both)\s+(?:"
+    r"(?:(?-i:[a-z][a-z'’-]*)\s+){0,2}?(?P<noun>" + _ABSTRACT_ANAPHORS + "|" + _EVENT_ANAPHORS
+    + r")|(?P<body>" + _BODY_ANAPHORS + r"))(?![\w-])(?P<rest>.{0,40})",
     re.IGNORECASE | re.DOTALL,
 )
 # What may follow the noun and spell out which one is meant ("The decision to scrap the
@@ -760,11 +762,11 @@ def needs_antecedent(
 
 
 def _definite_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:
-    noun = m.group("noun").lower()
+    noun = (m.group("noun") or m.group("body")).lower()
     phrase = m.group(0)[: m.start("rest")].strip()
     if _DEFINING.match(m.group("rest")):
         return None
-    if re.fullmatch(_EVENT_ANAPHORS, noun):
+    if re.fullmatch(_EVENT_ANAPHORS + "|" + _BODY_ANAPHORS, noun):
         if noun in introduced or _stem(noun) in introduced:
             return None
         return f"refers back: {phrase}"

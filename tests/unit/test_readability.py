@@ -209,6 +209,7 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         "The Macpherson report denounced the Metropolitan Police as institutionally racist.",
         "The committee of experts endorsed acupuncture for some conditions.",
         "The average family pays more than half its income in rent.",
+        "The city council approved a new transit plan on Monday.",
     ],
 )
 def test_openings_that_stand_alone(text: str) -> None:
