@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -30,8 +30,6 @@ from newsfuse.types import ParsedDocument, RankedFact, Sentence
 _SAME_EVENT_COSINE = 0.5
 #: A later report overturns the main fact when this close to it and flipping its outcome.
 _OVERTURN_COSINE = 0.45
-#: Probability at which the scorer counts a sentence as reporting a candidate lead's fact.
-_LEAD_REPORT_THRESHOLD = 0.5
 #: A sentence shorter than this reads as a fragment, not a lead.
 _MIN_LEAD_WORDS = 8
 #: Seen sentences compared with a candidate fact: the most similar ones, if this close.
@@ -91,6 +89,20 @@ def lead_worthy(text: str) -> bool:
     return len(_WORD.findall(text)) >= _MIN_LEAD_WORDS
 
 
+def article_openings(
+    sentences: Sequence[Sentence], skip: Collection[int] = (), per_document: int = 2
+) -> dict[int, list[int]]:
+    """Per document (those not in ``skip``), its first ``per_document`` showable sentences."""
+    out: dict[int, list[int]] = {}
+    for k, sentence in enumerate(sentences):
+        if sentence.doc in skip or sentence.unfit or is_debris(sentence.text):
+            continue
+        opening = out.setdefault(sentence.doc, [])
+        if len(opening) < per_document:
+            opening.append(k)
+    return out
+
+
 def choose_lead(
     ranked: Sequence[RankedFact],
     sentences: Sequence[Sentence],
@@ -99,13 +111,17 @@ def choose_lead(
     scorer: SupportScorer,
     shown: Mapping[int, int] | None = None,
     candidates: int = 10,
+    seen: Collection[int] = (),
 ) -> RankedFact | None:
     """The fact the summary opens with.
 
-    The most widely reported of the most salient facts (independent sources, then salience),
-    unless a report dated after every report of it overturns it: a fact about the same thing
-    and the same people that calls it off, cancels or postpones it (the closest such fact).
-    Quotes and fragments never lead.
+    Of the most salient facts, the one the articles open with: news is written with the main
+    event first, so the main event is the fact closest, on average over the articles, to an
+    article's first two sentences (an article already read, in ``seen``, does not count).
+    The most widely repeated fact is often background that every article restates (a
+    submarine's crew of 118) rather than what happened. Unless a report dated after every
+    report of it overturns it: a fact about the same thing and the same people that calls it
+    off, cancels or postpones it (the closest such fact). Quotes and fragments never lead.
     """
     told = shown or {f.cluster.id: f.cluster.representative for f in ranked}
     pool = [
@@ -115,19 +131,14 @@ def choose_lead(
     ]
     if not pool:
         return ranked[0] if ranked else None
-    # How widely each was reported, read by the whole scorer (salience used a cheaper look).
-    document_of = [s.doc for s in sentences]
-    breadth = scorer.reported_by(
-        evidence,
-        [told[f.cluster.id] for f in pool],
-        document_of,
-        threshold=_LEAD_REPORT_THRESHOLD,
-        read=True,
-    )
-    widest = {
-        id(f): len(docs | set(f.cluster.documents)) for f, docs in zip(pool, breadth, strict=True)
-    }
-    main = max(pool, key=lambda f: (widest[id(f)], f.score))
+    openings = list(article_openings(sentences, skip=set(seen)).values())
+    vectors = evidence.vectors
+
+    def opens_with(fact: RankedFact) -> float:
+        v = vectors[told[fact.cluster.id]]
+        return float(np.mean([float((vectors[rows] @ v).max()) for rows in openings]))
+
+    main = max(pool, key=lambda f: (opens_with(f), f.score)) if openings else pool[0]
     latest = _latest(main, sentences, documents)
     if latest is None:
         return main
