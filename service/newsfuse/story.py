@@ -159,7 +159,7 @@ def choose_lead(
         cosine = float(evidence.vectors[rep] @ evidence.vectors[other])
         # Calling off, cancelling, postponing: not any negation (a later "denied" is news,
         # not necessarily the end of the story).
-        flips = parts.called_off and not main_parts.called_off
+        flips = parts.outcome_off and not main_parts.outcome_off
         same_actors = bool(parts.names & main_parts.names) or not main_parts.names
         if flips and same_actors and cosine >= best_cosine:
             best, best_cosine = fact, cosine

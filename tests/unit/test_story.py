@@ -78,6 +78,34 @@ def test_an_undated_later_report_gets_an_inferred_date_and_overturns_the_plan(pi
     assert "called off" in summary.sentences[0].text
 
 
+def test_a_later_denial_does_not_overturn_the_main_event(pipeline):
+    # Only calling the event off (cancelled, called off, postponed) overturns it; a later
+    # report that someone denied or did not rule out something is news, not the new lead.
+    reports = [
+        Document(
+            id=f"crash{i}",
+            date=dt.date(2025, 10, 17),
+            text=(
+                "A passenger jet operated by Nordic Air crashed into the sea off Bergen on "
+                f"Thursday, killing all 140 people on board{tail}.\n\n"
+                "Rescue ships searched the area through the night."
+            ),
+        )
+        for i, tail in enumerate(("", ", the airline said", ", officials said"))
+    ]
+    later = Document(
+        id="later",
+        date=dt.date(2025, 11, 2),
+        text=(
+            "Nordic Air denied on Sunday that a maintenance fault caused the crash of its "
+            "passenger jet off Bergen, and officials did not rule out a bird strike.\n\n"
+            "Investigators are still examining the flight recorders."
+        ),
+    )
+    summary = pipeline.summarize([*reports, later], SummaryOptions(max_words=120))
+    assert "crashed into the sea" in summary.sentences[0].text
+
+
 def test_an_update_summary_tells_only_what_is_new(pipeline):
     summary = pipeline.summarize(
         [LATE], SummaryOptions(max_words=200, seen_documents=(EARLY,))
