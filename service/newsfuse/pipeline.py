@@ -241,7 +241,7 @@ class Pipeline:
         known: set[int] = set()
         for _ in range(_UPDATE_ROUNDS):
             lead = story.choose_lead(
-                candidates, sentences, parsed, dedup.evidence, self.scorer, shown, seen=seen
+                candidates, sentences, parsed, dedup.evidence, shown, seen=seen
             )
             picked = select(
                 candidates,

@@ -108,7 +108,6 @@ def choose_lead(
     sentences: Sequence[Sentence],
     documents: Sequence[ParsedDocument],
     evidence: Evidence,
-    scorer: SupportScorer,
     shown: Mapping[int, int] | None = None,
     candidates: int = 10,
     seen: Collection[int] = (),

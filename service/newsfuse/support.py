@@ -553,15 +553,13 @@ class SupportScorer:
         threshold: float = REPORT_THRESHOLD,
         neighbours: int = 12,
         min_cosine: float = 0.5,
-        read: bool = False,
     ) -> list[set[int]]:
         """For each of ``sentences``, the documents with a sentence reporting the same thing.
 
         A looser relation than support, for salience only (how widely a fact was reported,
         never a citation): a close sentence of another document that states the claim, or
-        whose claim the sentence states, with probability at least ``threshold``. By the
-        feature model (cheap enough for every fact of a request), or with ``read`` by the
-        whole scorer (for the few facts that may lead a summary).
+        whose claim the sentence states, with probability at least ``threshold``, by the
+        feature model (cheap enough for every fact of a request).
         """
         vectors = evidence.vectors
         out = [{document_of[i]} for i in sentences]
@@ -580,16 +578,13 @@ class SupportScorer:
             others += near
         if not claims:
             return out
-        if read:
-            p = self.either(evidence, claims, others, at_least=threshold)
-        else:
-            cos = np.einsum("ij,ij->i", vectors[claims], vectors[others])
-            a = [evidence.parts[i] for i in claims]
-            b = [evidence.parts[j] for j in others]
-            p = np.maximum(
-                self.model.probability(self.features(a, b, cos, evidence.idf)),
-                self.model.probability(self.features(b, a, cos, evidence.idf)),
-            )
+        cos = np.einsum("ij,ij->i", vectors[claims], vectors[others])
+        a = [evidence.parts[i] for i in claims]
+        b = [evidence.parts[j] for j in others]
+        p = np.maximum(
+            self.model.probability(self.features(a, b, cos, evidence.idf)),
+            self.model.probability(self.features(b, a, cos, evidence.idf)),
+        )
         for k, j, q in zip(owners, others, p.tolist(), strict=True):
             if q >= threshold:
                 out[k].add(document_of[j])
