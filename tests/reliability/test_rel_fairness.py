@@ -96,6 +96,9 @@ def test_a_cancelled_huge_request_stops_at_its_next_chunk(stepped) -> None:
         big.cancel()
         with pytest.raises(grpc.FutureCancelledError):
             big.result()
+        # The client knows at once; the server learns it a moment later. Free the model only
+        # once the server's handler has seen the cancellation and returned.
+        wait_for(lambda: server.metrics.running_handlers() == 0)
         stepped.step(1000)
         stub.Summarize(marked_request("After"), timeout=30)
         # At most the chunk already queued ran: 2 of the 20 chunks, not all of them.
