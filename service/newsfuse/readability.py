@@ -423,16 +423,19 @@ _EVENT_ANAPHORS = (
     "|letter|speech|warning|threat|ban|tax|policy|law|scandal|affair|dispute|crisis|outbreak"
     "|epidemic|virus|disease|drug|submarine|ship|plane|aircraft|vessel|boat|train|car|bus"
     "|document|documents|sample|samples|hearing|lawsuit|suit|settlement|merger|rally|riot"
+    "|act|venture|data|advisory|item|items|finding|studies"
 )
 # Bodies a story names before it says "the board" or "the panel" bare ("The city council",
 # "The school board" say which one).
-_BODY_ANAPHORS = "board|panel|committee|commission|council|center|centre|jury|court|team"
+_BODY_ANAPHORS = (
+    "board|panel|committee|commission|council|center|centre|jury|court|team|newspaper|paper"
+)
 # Up to two lower-case words before the noun ("The random telephone survey", "The coming
 # visit"): a capitalised one names the thing ("The Supreme Court", "The Macpherson report").
 _DEFINITE = re.compile(
     r"^(?:The|These|Those|This|That|Such|Both)\s+(?:"
     r"(?:(?-i:[a-z][a-z'’-]*)\s+){0,2}?(?P<noun>" + _ABSTRACT_ANAPHORS + "|" + _EVENT_ANAPHORS
-    + r")|(?P<body>" + _BODY_ANAPHORS + r"))(?![\w-])(?P<rest>.{0,40})",
+    + r")(?:e?s)?|(?P<body>" + _BODY_ANAPHORS + r"))(?![\w-])(?P<rest>.{0,40})",
     re.IGNORECASE | re.DOTALL,
 )
 # What may follow the noun and spell out which one is meant ("The decision to scrap the
@@ -449,6 +452,23 @@ _OF_THEM = re.compile(
     r"\s+of\s+(?:them|those|these|which|whom|it|us)\b",
     re.IGNORECASE,
 )
+# An opening phrase before the subject ("Under the act, ...", "In an interview, he said ...",
+# "After their meeting, ..."): what it refers to, and the subject after it, need an antecedent
+# as an opening would.
+_OPENING_PHRASE = re.compile(
+    r"^(?P<prep>In|Under|After|Before|During|With|Without|At|On|From|Since|Despite|Following"
+    r"|For|By|Through|Upon|Within|Amid|Among|Against|Unlike|Like|Besides|Beyond|Throughout"
+    r"|Over|Into|Across|As\s+for|According\s+to|Because\s+of|Due\s+to|In\s+response\s+to"
+    r"|When|While|Once|Although|Though|If|Because|Until|Unless|Whereas)\s+"
+    r"(?P<object>[^,;:\"“”`]{1,70}?),\s+(?P<rest>\S.*)$",
+    re.DOTALL,
+)
+_SUBORDINATORS = frozenset(
+    "When While Once Although Though If Because Until Unless Whereas After Before Since".split()
+)
+_PERSONAL = frozenset("he she him his her".split())
+# "said here", "met here": the place was the dateline, which a summary never shows.
+_HERE = re.compile(r"\bhere\b(?!\s+and\s+there)", re.IGNORECASE)
 _NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+")
 _HONORIFIC = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mme|Messrs)\.?\s+(?P<name>[A-Z][\w'’-]+)\b(?!\s+[A-Z])"
@@ -734,24 +754,14 @@ def needs_antecedent(
     if not quoted_start:
         if m := _CONNECTIVES.match(opener):
             return f"connective opener: {m.group(0).rstrip(',').strip()}"
-        if _OF_THEM.match(opener):
-            return "of them"
-        first = re.match(r"[A-Za-z']+", opener)
-        word = first.group(0) if first else ""
-        lower = word.lower()
-        if lower in _PRONOUNS:
-            rest = opener[len(word) :].split()
-            following = rest[0].lower().strip(",.;:") if rest else ""
-            exempt = (
-                (lower in ("this", "these") and following in _TIME_NOUNS)
-                or (lower == "it" and _DUMMY_IT.match(opener) is not None)
-                or (lower == "both" and " and " in " ".join(rest[:6]))
-            )
-            if not exempt:
-                return f"pronoun opener: {word}"
-        m = _DEFINITE.match(opener)
-        if m and (reason := _definite_reason(m, introduced)):
+        if reason := _opening_reason(opener, introduced):
             return reason
+        if (phrase := _OPENING_PHRASE.match(opener)) and (
+            reason := _phrase_reason(phrase, introduced)
+        ):
+            return reason
+    if _HERE.search(_outside_quotes(s)):
+        return "here: the place of a dateline"
     head = " ".join(s.split()[:16])
     also = _ALSO.search(head)
     if also and not _ALSO_OK.search(s[: also.end() + 12]):
@@ -759,6 +769,56 @@ def needs_antecedent(
         if not _SPEECH_BEFORE_ALSO.search(before):  # "Clinton said the plan also ..." passes
             return "also near the start"
     return _lone_surnames(s, introduced, surnames)
+
+
+def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
+    """Why the words a sentence (or its opening clause) starts with need an antecedent."""
+    if _OF_THEM.match(opener):
+        return "of them"
+    first = re.match(r"[A-Za-z']+", opener)
+    word = first.group(0) if first else ""
+    lower = word.lower()
+    if lower in _PRONOUNS:
+        rest = opener[len(word) :].split()
+        following = _possessive_free(rest[0].lower().strip(",.;:")) if rest else ""
+        exempt = (
+            (lower in ("this", "these") and following in _TIME_NOUNS)
+            or (lower == "it" and _DUMMY_IT.match(opener) is not None)
+            or (lower == "both" and " and " in " ".join(rest[:6]))
+        )
+        if not exempt:
+            return f"pronoun opener: {word}"
+    m = _DEFINITE.match(opener)
+    if m and (reason := _definite_reason(m, introduced)):
+        return reason
+    return None
+
+
+# Words that may name the person a later "he" or "she" means ("After the pilot radioed, he
+# ..."): a person noun or a word shaped like one.
+_PERSON_LIKE = re.compile(
+    r"\b(?:\w+(?:er|or|ist|man|woman|men|women|ian|ent|ant)s?|official|officials|chief|judge"
+    r"|police|aide|aides|staff|child|children|people|person|boy|girl|mother|father|wife"
+    r"|husband|son|daughter|family|friend|friends)\b",
+    re.IGNORECASE,
+)
+
+
+def _phrase_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:
+    """An opening phrase ("Under the act, ...") that refers back, or a subject after it
+    ("In an interview, he said ...") that nothing in the phrase can supply."""
+    phrase = m.group("object")
+    if reason := _opening_reason(phrase[:1].upper() + phrase[1:], introduced):
+        return f"opening phrase: {reason}"
+    subject = re.match(r"[A-Za-z']+", m.group("rest"))
+    if (
+        subject
+        and subject.group(0).lower() in _PERSONAL
+        and not any(_is_cap(t) for t in _tokens(phrase))
+        and not _PERSON_LIKE.search(phrase)
+    ):
+        return f"pronoun after the opening phrase: {subject.group(0)}"
+    return None
 
 
 def _definite_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:

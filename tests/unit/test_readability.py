@@ -175,6 +175,23 @@ def test_timeline_entries() -> None:
         ("The coming visit was postponed until the spring.", "refers back: The coming visit"),
         ("Others reject the satellite readings as flawed.", "pronoun opener: Others"),
         ("Ms. Garcia said she was afraid of losing her job.", "surname alone: Ms. Garcia"),
+        # An opening phrase refers back, or leaves the subject after it without a referent.
+        ("Under the act, the president can cancel single spending items.",
+         "opening phrase: refers back: The act"),
+        ("After their meeting, the two leaders flew home.",
+         "opening phrase: pronoun opener: Their"),
+        ("When he arrived, the crowd cheered.", "opening phrase: pronoun opener: He"),
+        ("In an interview, he said the plan was dead.",
+         "pronoun after the opening phrase: he"),
+        ("In 1998, she was elected to the Senate.", "pronoun after the opening phrase: she"),
+        # "here" was the dateline's place, which a summary never shows.
+        ("Greek Foreign Minister George Papandreou met his Turkish counterpart here.",
+         "here: the place of a dateline"),
+        ("The new data show a rise in obesity among children.", "refers back: The new data"),
+        ("The studies found no link between the two.", "refers back: The studies"),
+        ("The newspaper said the talks had failed.", "refers back: The newspaper"),
+        ("The online venture will sell books from Ingram's warehouses.",
+         "refers back: The online venture"),
     ],
 )
 def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
@@ -210,6 +227,16 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         "The committee of experts endorsed acupuncture for some conditions.",
         "The average family pays more than half its income in rent.",
         "The city council approved a new transit plan on Monday.",
+        # Opening phrases that say who or what they mean, or that refer to nothing before.
+        "In this year's budget, Congress cut military spending.",
+        "According to police, the bomb was made of dynamite.",
+        "In the past, the navy refused foreign help.",
+        "On Monday, the navy refused foreign help.",
+        "After the Senate vote, the bill became law.",
+        "In an interview with CNN, Secretary of State Madeleine Albright said the plan was dead.",
+        "After a police officer was shot, he was taken to a hospital in Denver.",
+        "``We are here to stay,'' the mayor said.",
+        "The actors said the play would go on.",
     ],
 )
 def test_openings_that_stand_alone(text: str) -> None:
