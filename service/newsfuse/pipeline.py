@@ -273,7 +273,7 @@ class Pipeline:
         picked = [f for f in picked if f.cluster.id not in known]
         if lead is not None and lead.cluster.id in known:
             lead = None
-        dates = story.fact_dates(picked, sentences, parsed)
+        dates = story.fact_dates(picked, sentences, parsed, dedup.evidence, self.scorer)
         ordered = story.order(picked, sentences, dates, lead=lead)
         selected, shown_sentences = story.place_openers(ordered, shown, sentences, surnames)
         canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]

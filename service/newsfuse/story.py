@@ -5,9 +5,10 @@ Pure decisions over the request's facts, on top of ``timeline`` (dates) and ``su
 
 * every document gets a date: its own (caller, front matter, header), or one inferred from
   its text and the dated documents of the cluster (marked as inferred);
-* every fact gets the date its event happened (``timeline.fact_date``);
-* the lead is the most widely reported fact, unless a later report overturns it ("the
-  summit is called off" after "the summit is planned"): then that report leads;
+* every fact gets the date its event happened (``timeline.fact_date``): the day its text
+  gives, else no later than the first article that states it;
+* the lead is the salient fact the articles open with, unless a later report overturns it
+  ("the summit is called off" after "the summit is planned"): then that report leads;
 * after the lead, facts are told in the order their events happened (undated facts where
   their articles put them).
 """
@@ -23,7 +24,7 @@ import numpy as np
 
 from newsfuse.readability import is_debris, names_introduced, needs_antecedent
 from newsfuse.support import Evidence, SupportScorer
-from newsfuse.timeline import fact_date, infer_cluster_dates
+from newsfuse.timeline import fact_date, infer_cluster_dates, stated_date
 from newsfuse.types import ParsedDocument, RankedFact, Sentence
 
 #: Two sentences are about the same event when this close and sharing a name.
@@ -35,6 +36,9 @@ _MIN_LEAD_WORDS = 8
 #: Seen sentences compared with a candidate fact: the most similar ones, if this close.
 _SEEN_CANDIDATES = 12
 _SEEN_COSINE = 0.45
+#: Sentences of earlier articles asked whether they state a fact that gives no day of its own.
+_FIRST_REPORT_CANDIDATES = 8
+_FIRST_REPORT_COSINE = 0.5
 _QUOTE_OPENERS = ('"', "“", "'", "‘", "``", "«")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -70,15 +74,63 @@ def date_documents(
 
 
 def fact_dates(
-    ranked: Sequence[RankedFact], sentences: Sequence[Sentence], documents: Sequence[ParsedDocument]
+    ranked: Sequence[RankedFact],
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    evidence: Evidence | None = None,
+    scorer: SupportScorer | None = None,
 ) -> dict[int, dt.date | None]:
-    """The date each fact's event happened, by fact cluster id."""
-    return {
-        fact.cluster.id: fact_date(
-            (sentences[m].text, documents[sentences[m].doc].date) for m in fact.cluster.members
-        )
-        for fact in ranked
-    }
+    """The date each fact's event happened, by fact cluster id (``timeline.fact_date``).
+
+    With a scorer, a fact whose members give no day of their own happened no later than the
+    earliest article that states it, a member or not: background that a later article
+    retells (a death, an arrest months before the trial it reports) is told where it
+    happened, not where it was retold.
+    """
+    out: dict[int, dt.date | None] = {}
+    for fact in ranked:
+        told = [(sentences[m].text, documents[sentences[m].doc].date) for m in fact.cluster.members]
+        day = fact_date(told)
+        stated = any(stated_date(text, doc_date) for text, doc_date in told)
+        if day is not None and not stated and evidence is not None and scorer is not None:
+            first = _first_report(fact, day, sentences, documents, evidence, scorer)
+            day = min(day, first) if first is not None else day
+        out[fact.cluster.id] = day
+    return out
+
+
+def _first_report(
+    fact: RankedFact,
+    before: dt.date,
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    evidence: Evidence,
+    scorer: SupportScorer,
+) -> dt.date | None:
+    """The earliest date of an article before ``before`` with a sentence stating the fact."""
+    rows = [
+        i
+        for i, s in enumerate(sentences)
+        if (day := documents[s.doc].date) is not None and day < before
+    ]
+    if not rows:
+        return None
+    rep = fact.cluster.representative
+    cosine = evidence.vectors[rows] @ evidence.vectors[rep]
+    near = [
+        rows[k]
+        for k in np.argsort(-cosine)[:_FIRST_REPORT_CANDIDATES]
+        if cosine[k] >= _FIRST_REPORT_COSINE
+    ]
+    if not near:
+        return None
+    same = scorer.either(evidence, [rep] * len(near), near, at_least=scorer.thresholds.repeat)
+    days = [
+        documents[sentences[j].doc].date
+        for j, p in zip(near, same.tolist(), strict=True)
+        if p >= scorer.thresholds.repeat
+    ]
+    return min((d for d in days if d is not None), default=None)
 
 
 def lead_worthy(text: str) -> bool:

@@ -986,29 +986,39 @@ def _usable(r: ResolvedTime) -> bool:
     return not (r.quoted and r.kind == "relative")
 
 
-def event_date(sentence_text: str, document_date: dt.date | None) -> dt.date | None:
-    """The day the sentence's main event happened, as well as the text tells.
-
-    The first day-granular time in the sentence (relative ones inside quotations skipped),
-    else the document's date; ``None`` when neither is known.
-    """
+def stated_date(sentence_text: str, document_date: dt.date | None) -> dt.date | None:
+    """The day the sentence itself gives its event: its first day-granular time (relative
+    ones inside quotations skipped), resolved against the document's date; else ``None``."""
     for r in find_dates(sentence_text, document_date):
         if r.granularity == "day" and _usable(r):
             return r.first
-    return document_date
+    return None
+
+
+def event_date(sentence_text: str, document_date: dt.date | None) -> dt.date | None:
+    """The day the sentence's main event happened, as well as the text tells.
+
+    The day the sentence gives (``stated_date``), else the document's date; ``None`` when
+    neither is known.
+    """
+    return stated_date(sentence_text, document_date) or document_date
 
 
 def fact_date(members: Iterable[tuple[str, dt.date | None]]) -> dt.date | None:
     """The date of a fact told by several sentences: ``(sentence text, document date)``.
 
-    The event date most members agree on; ties go to the earliest (the first report of a
-    story is the one nearest the event). ``None`` if no member has one.
+    The day the members' texts give, the one most agree on (ties go to the earliest). When
+    no text gives one, the earliest document date: a fact happened no later than its first
+    report, and a later article that retells it ("Shepard died five days later") is telling
+    background. ``None`` if no member has a date.
     """
-    dates = [d for text, doc_date in members if (d := event_date(text, doc_date)) is not None]
-    if not dates:
-        return None
-    counts = Counter(dates)
-    return min(counts, key=lambda d: (-counts[d], d))
+    members = list(members)
+    stated = [d for text, doc_date in members if (d := stated_date(text, doc_date)) is not None]
+    if stated:
+        counts = Counter(stated)
+        return min(counts, key=lambda d: (-counts[d], d))
+    known = [doc_date for _, doc_date in members if doc_date is not None]
+    return min(known) if known else None
 
 
 def chronology_inversions(dates: Sequence[dt.date | None]) -> int:

@@ -5,9 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from newsfuse import story
 from newsfuse.errors import InvalidInput
+from newsfuse.support import Evidence
 from newsfuse.timeline import chronology_inversions, event_date
-from newsfuse.types import Document, SummaryOptions
+from newsfuse.types import (
+    Document,
+    FactCluster,
+    ParsedDocument,
+    RankedFact,
+    Sentence,
+    SummaryOptions,
+)
 
 EARLY = Document(
     id="early",
@@ -203,3 +212,36 @@ def test_documents_dated_at_the_ends_of_the_calendar_summarize(pipeline, day):
     summary = pipeline.summarize(documents, SummaryOptions(max_words=60))
     assert summary.sentences
     assert {d.id: d.date for d in summary.documents}["dated"] == day
+
+
+def _one_sentence_documents(items: list[tuple[str, dt.date]]) -> tuple[list, list]:
+    docs, sentences = [], []
+    for k, (text, day) in enumerate(items):
+        s = Sentence(doc=k, index=0, start=0, end=len(text), text=text, paragraph=0)
+        docs.append(ParsedDocument(Document(id=str(k), text=text), None, day, (), (s,)))
+        sentences.append(s)
+    return docs, sentences
+
+
+def test_background_a_later_article_retells_is_dated_by_its_first_report(minilm, shipped_scorer):
+    docs, sentences = _one_sentence_documents(
+        [
+            ("Matthew Shepard died in a hospital in Fort Collins after he was beaten and tied "
+             "to a fence near Laramie.", dt.date(1998, 10, 12)),
+            ("The trial of Aaron McKinney opened on Monday with the testimony of a police "
+             "investigator.", dt.date(1999, 10, 25)),
+            # Retold in the trial's report, with no day of its own: it happened a year before.
+            ("Matthew Shepard died in a Fort Collins hospital after he was beaten and tied to a "
+             "fence near Laramie.", dt.date(1999, 10, 25)),
+        ]
+    )
+    texts = [s.text for s in sentences]
+    evidence = Evidence.build(texts, minilm.encode(texts))
+    facts = [
+        RankedFact(FactCluster(i, (i,), (i,), i), 1.0, 1, 0.0, 0.0, 0.0) for i in (1, 2)
+    ]
+    # Without a scorer the retold death has only its article's date; with one, its first report's.
+    assert story.fact_dates(facts, sentences, docs)[2] == dt.date(1999, 10, 25)
+    dates = story.fact_dates(facts, sentences, docs, evidence, shipped_scorer)
+    assert dates == {1: dt.date(1999, 10, 25), 2: dt.date(1998, 10, 12)}
+    assert story.order(facts, sentences, dates)[0].cluster.id == 2
