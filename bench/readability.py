@@ -26,8 +26,9 @@ them:
   that the summary does not supply. A sentence counts as supplied when the summary
   sentence right before it is the sentence right before it in its source article.
 - **inversions**: chronology inversions among the dated facts after the lead
-  (``timeline.chronology_inversions`` of each sentence's ``fact_date``: the event date its
-  fact cluster's members agree on, relative times resolved against their article's date).
+  (``timeline.chronology_inversions`` of each fact's date as ``story.fact_dates`` gives it:
+  the day its fact cluster's members state, relative times resolved against their article's
+  date, else the date of its first report).
 - **lead top fact**: whether the first sentence comes from the most widely reported fact
   (the largest number of independent sources among ``FusionContext.ranked``; ties all count).
 - ROUGE-1/2 recall and F1 exactly as ``bench/quality.py`` computes them.
@@ -200,6 +201,7 @@ def assess(
     embed: Callable[[Sequence[str]], np.ndarray],
 ) -> SummaryReport:
     """Count debris, repeats, dangling openers, inversions and the lead for one summary."""
+    from newsfuse import story
     from newsfuse.readability import is_debris, known_surnames, names_introduced, needs_antecedent
     from newsfuse.support import idf_weights, parse
     from newsfuse.timeline import chronology_inversions, fact_date
@@ -261,16 +263,22 @@ def assess(
             continue
         report.dangling.append((k, reason))
 
+    # Each fact's date as the pipeline dates it (``story.fact_dates``: the day its sentences
+    # give, else its first report); a sentence outside every fact by ``timeline.fact_date``.
+    facts = {f.cluster.id: f for source in shown if (f := fact_of.get(source)) is not None}
+    fact_days = story.fact_dates(
+        list(facts.values()), sentences, documents, getattr(ctx, "evidence", None), judge.scorer
+    )
     dates = []
     for source in shown:
+        fact = fact_of.get(source) if source is not None else None
         if source is None:
             dates.append(None)
-            continue
-        fact = fact_of.get(source)
-        members = fact.cluster.members if fact is not None else (source,)
-        dates.append(
-            fact_date((sentences[m].text, documents[sentences[m].doc].date) for m in members)
-        )
+        elif fact is not None:
+            dates.append(fact_days[fact.cluster.id])
+        else:
+            alone = sentences[source]
+            dates.append(fact_date([(alone.text, documents[alone.doc].date)]))
     after_lead = dates[1:]
     report.dated_after_lead = sum(d is not None for d in after_lead)
     report.inversions = chronology_inversions(after_lead)
