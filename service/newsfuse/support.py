@@ -19,12 +19,13 @@ probability; contradicting numbers veto support either way.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -89,6 +90,61 @@ class CrossEncoderSpec:
     thresholds: Thresholds | None = None
     """The decisions' thresholds when the reader is on (its probabilities are calibrated
     differently from the features-only model's); ``None``: the model's own."""
+
+
+_REDUNDANCY_FILE = "support_redundancy.json"
+
+
+@dataclass(frozen=True)
+class RedundancyHead:
+    """Whether two sentences tell the same thing, each at least in part: a repeat an editor
+    would cut, although neither states all of the other's claim (each adds a detail).
+
+    A logistic model over the pair reader's pooled states of both directions (their sum and
+    absolute difference) and the MiniLM cosine, trained by ``bench/train_redundancy.py`` on
+    the labelled pairs: positive when each sentence states the other's claim at least in
+    part (FULL or PARTIAL both ways). It reads the states of one reader, named by the
+    sha256 of its weights; with any other reader it is not used.
+    """
+
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    reader_sha256: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RedundancyHead:
+        return cls(
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+            reader_sha256=str(data["reader_sha256"]),
+            meta=dict(data.get("meta", {})),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "weights": [round(float(w), 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "threshold": self.threshold,
+            "reader_sha256": self.reader_sha256,
+            "meta": dict(self.meta),
+        }
+
+    @staticmethod
+    def inputs(ab: np.ndarray, ba: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """The model's input rows: pooled states of both directions, symmetric, and cosine."""
+        return np.hstack([ab + ba, np.abs(ab - ba), np.asarray(cosine).reshape(-1, 1)])
+
+    def score(self, inputs: np.ndarray) -> np.ndarray:
+        """P(the same thing) for rows made by ``inputs``."""
+        logits = inputs.astype(np.float64) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
+
+    def probability(self, ab: np.ndarray, ba: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """P(the same thing) from the pooled states of both directions and the cosine."""
+        return self.score(self.inputs(ab, ba, cosine))
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +330,7 @@ class CrossEncoder:
         path = Path(weights)
         try:
             tensors = load_file(str(path))
+            self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"support cross-encoder {path}: cannot read it: {exc}") from exc
         with no_progress_bars():
@@ -336,13 +393,27 @@ class CrossEncoder:
         return out
 
     def _read(self, claims: Sequence[str], sources: Sequence[str]) -> np.ndarray:
-        torch = self._torch
         out = np.zeros(len(claims), dtype=np.float64)
+        for idx, pooled in self._pooled_batches(claims, sources):
+            out[idx] = self.head(pooled).squeeze(-1).cpu().numpy()
+        return out
+
+    def pooled(self, claims: Sequence[str], sources: Sequence[str]) -> np.ndarray:
+        """The reader's mean-pooled final states of each (claim, source) pair, ``(n, hidden)``
+        (what its head reads; ``RedundancyHead`` reads them too). Not cached."""
+        out = np.zeros((len(claims), self.model.config.hidden_size), dtype=np.float32)
+        for idx, pooled in self._pooled_batches(claims, sources):
+            out[idx] = pooled.cpu().numpy()
+        return out
+
+    def _pooled_batches(self, claims: Sequence[str], sources: Sequence[str]) -> Iterator[Any]:
+        """``(row indices, pooled states)`` per padded batch (see ``logits`` on padding)."""
+        from newsfuse.embed import length_buckets, padded_batches
+
+        torch = self._torch
         encoded = self.tokenizer(
             list(claims), list(sources), truncation=True, max_length=self.max_length
         )
-        from newsfuse.embed import length_buckets, padded_batches
-
         buckets = length_buckets(encoded["input_ids"], _PAD_MULTIPLE, self.max_length)
         with torch.inference_mode():
             for idx, batch in padded_batches(
@@ -351,8 +422,7 @@ class CrossEncoder:
                 hidden = self.model(**batch).last_hidden_state.float()
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[idx] = self.head(pooled).squeeze(-1)[: len(idx)].cpu().numpy()
-        return out
+                yield idx, pooled[: len(idx)]
 
 
 class NliBackend:
@@ -441,10 +511,19 @@ class SupportScorer:
         model: SupportModel | None = None,
         nli: NliBackend | None = None,
         reader: CrossEncoder | None = None,
+        redundancy: RedundancyHead | None = None,
     ) -> None:
         self.model = model or SupportModel.default()
         self.nli = nli
         self.reader = reader if nli is None else None
+        self.redundancy = redundancy if self.reader is not None else None
+        if self.redundancy is not None and self.reader is not None:
+            if self.redundancy.reader_sha256 != getattr(self.reader, "sha256", None):
+                _LOGGER.warning(
+                    "the redundancy head was trained on another pair reader: not used "
+                    "(retrain it with bench/train_redundancy.py)"
+                )
+                self.redundancy = None
         spec = self.model.cross_encoder
         if self.reader is not None and spec is not None and spec.thresholds is not None:
             self.thresholds = spec.thresholds
@@ -464,7 +543,14 @@ class SupportScorer:
         if not reader or spec is None:
             return cls(model)
         path = resources.files("newsfuse").joinpath("data", spec.file)
-        return cls(model, reader=CrossEncoder(str(path), device=device, max_length=spec.max_length))
+        head = resources.files("newsfuse").joinpath("data", _REDUNDANCY_FILE)
+        return cls(
+            model,
+            reader=CrossEncoder(str(path), device=device, max_length=spec.max_length),
+            redundancy=RedundancyHead.from_json(json.loads(head.read_text("utf-8")))
+            if head.is_file()
+            else None,
+        )
 
     @property
     def name(self) -> str:
@@ -633,6 +719,37 @@ class SupportScorer:
             out[rest] = np.minimum(out[rest], back)
         return out
 
+    def retells(
+        self, evidence: Evidence, claims: Sequence[int], sources: Sequence[int]
+    ) -> np.ndarray:
+        """P(each pair tells the same thing, each at least in part), by the ``RedundancyHead``.
+
+        Zero for every pair without the head (features only, an NLI checkpoint), and for
+        pairs that cannot be one thing: contradicting numbers, or one sentence telling an
+        event as called off and the other not ("the summit is planned" / "Trump cancelled the
+        planned summit").
+        """
+        claims, sources = list(claims), list(sources)
+        out = np.zeros(len(claims), dtype=np.float64)
+        if self.redundancy is None or self.reader is None or not claims:
+            return out
+        a = [evidence.texts[i] for i in claims]
+        b = [evidence.texts[j] for j in sources]
+        cosines = np.einsum("ij,ij->i", evidence.vectors[claims], evidence.vectors[sources])
+        out = self.redundancy.probability(
+            self.reader.pooled(a, b), self.reader.pooled(b, a), cosines
+        )
+        parts_a = [evidence.parts[i] for i in claims]
+        parts_b = [evidence.parts[j] for j in sources]
+        x = self.features(parts_a, parts_b, cosines, evidence.idf)
+        x_back = self.features(parts_b, parts_a, cosines, evidence.idf)
+        # A plan and its cancellation are two facts, however much else they share.
+        flipped = np.asarray(
+            [a.outcome_off != b.outcome_off for a, b in zip(parts_a, parts_b, strict=True)]
+        )
+        veto = vetoed(x) | vetoed(x_back) | flipped
+        return np.where(veto, 0.0, out)
+
     def support_text(
         self, evidence: Evidence, text: str, vector: np.ndarray, sources: Sequence[int]
     ) -> np.ndarray:
@@ -657,6 +774,7 @@ __all__ = [
     "CrossEncoderSpec",
     "Evidence",
     "NliBackend",
+    "RedundancyHead",
     "SupportModel",
     "SupportScorer",
     "Thresholds",

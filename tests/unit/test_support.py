@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from newsfuse.dedup import deduplicate
 from newsfuse.ingest import ingest_all
-from newsfuse.support import FEATURES, Evidence, SupportModel, SupportScorer
+from newsfuse.support import FEATURES, Evidence, RedundancyHead, SupportModel, SupportScorer
 from newsfuse.types import Document
 
 
@@ -144,3 +145,53 @@ def test_the_reader_can_be_turned_off_for_speed():
     assert off.scorer.reader is None
     assert off.scorer.thresholds == SupportModel.default().thresholds
     assert Settings.from_env({}).support_reader is True
+
+
+# Sentences of the example cluster: the Budapest summit told two ways, and its cancellation.
+PLANS = (
+    'US President Donald Trump says "great progress" was made during a phone call with Russian '
+    "President Vladimir Putin on Thursday, with the pair agreeing to face-to-face talks in "
+    "Hungary.",
+    "Trump described the conversation as “very productive” and announced plans for a summit "
+    "with Putin in Hungary’s capital, Budapest.",
+)
+CANCELLED = (
+    "Donald Trump has canceled a planned meeting with Vladimir Putin in Hungary after a recent "
+    "phone conversation between U.S. and Russian negotiators reportedly took a turn for the "
+    "worse."
+)
+OTHER = (
+    "The cruise missiles have a range of up to 2,500 km (1,550 miles) and could reach Moscow "
+    "and other cities deep inside Russia."
+)
+
+
+def test_the_redundancy_head_finds_one_event_told_twice(shipped_scorer, minilm):
+    texts = [*PLANS, CANCELLED, OTHER]
+    evidence = Evidence.build(texts, minilm.encode(texts))
+    head = shipped_scorer.redundancy
+    assert head is not None and head.reader_sha256 == shipped_scorer.reader.sha256
+    # Neither plan sentence states all of the other's claim, yet they tell one event.
+    assert shipped_scorer.support(evidence, [0, 1], [1, 0]).max() < shipped_scorer.thresholds.cite
+    retold, off, other = shipped_scorer.retells(evidence, [0, 0, 0], [1, 2, 3])
+    assert retold >= head.threshold
+    assert off == 0.0  # planned vs called off: two facts, whatever the head reads
+    assert other < head.threshold
+    # Symmetric: the order of the two sentences does not matter.
+    assert shipped_scorer.retells(evidence, [1], [0])[0] == pytest.approx(retold, abs=1e-6)
+
+
+def test_the_redundancy_head_needs_its_own_reader(shipped_scorer, caplog):
+    head = shipped_scorer.redundancy
+    assert head is not None
+    assert RedundancyHead.from_json(head.to_json()).to_json() == head.to_json()
+    stranger = RedundancyHead.from_json({**head.to_json(), "reader_sha256": "0" * 64})
+    with caplog.at_level("WARNING", logger="newsfuse.support"):
+        scorer = SupportScorer(
+            shipped_scorer.model, reader=shipped_scorer.reader, redundancy=stranger
+        )
+    assert scorer.redundancy is None and "bench/train_redundancy.py" in caplog.text
+    # Without a head (or without the reader) nothing is judged a retelling.
+    evidence = Evidence.build(list(PLANS), np.eye(2, dtype=np.float32))
+    assert scorer.retells(evidence, [0], [1]).tolist() == [0.0]
+    assert SupportScorer().retells(evidence, [0], [1]).tolist() == [0.0]
