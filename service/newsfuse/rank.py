@@ -235,9 +235,10 @@ def select(
 
     A candidate that repeats a chosen fact is never picked: one whose vectors are as close
     as ``redundancy_threshold`` to it, or (with a ``scorer``) whose sentence states the
-    chosen sentence's claim or the other way round. ``shown`` maps a fact (cluster id) to the
-    member sentence that tells it (default: its representative); a fact missing from a given
-    map cannot be told and is never picked.
+    chosen sentence's claim or the other way round, or tells the same thing as a chosen
+    sentence, each at least in part (``SupportScorer.retells``). ``shown`` maps a fact
+    (cluster id) to the member sentence that tells it (default: its representative); a fact
+    missing from a given map cannot be told and is never picked.
     """
     if not ranked:
         return []
@@ -279,6 +280,9 @@ def select(
             if first is not None and available[first]:
                 k = first
         available[k] = False
+        if chosen and scorer is not None and evidence is not None:
+            if _retells(k, chosen, told, rep_vectors, evidence, scorer):
+                continue
         chosen.append(k)
         words_used += int(words[k])
         for d in ranked[k].cluster.documents:
@@ -294,6 +298,28 @@ def select(
 
 #: Only candidates at least this close to a chosen fact are asked whether they repeat it.
 _REPEAT_COSINE = 0.45
+
+
+def _retells(
+    k: int,
+    chosen: Sequence[int],
+    told: Sequence[int],
+    vectors: np.ndarray,
+    evidence: Evidence,
+    scorer: SupportScorer,
+) -> bool:
+    """Whether the sentence of fact ``k`` tells what a chosen fact's sentence told, each at
+    least in part (``SupportScorer.retells``): the same event again, with a detail of its own.
+
+    Asked when ``k`` is about to be picked, of the chosen facts close to it only.
+    """
+    if scorer.redundancy is None:
+        return False
+    near = [c for c in chosen if float(vectors[c] @ vectors[k]) >= _REPEAT_COSINE]
+    if not near:
+        return False
+    p = scorer.retells(evidence, [told[k]] * len(near), [told[c] for c in near])
+    return bool((p >= scorer.redundancy.threshold).any())
 
 
 def _drop_repeats(

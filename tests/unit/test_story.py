@@ -245,3 +245,14 @@ def test_background_a_later_article_retells_is_dated_by_its_first_report(minilm,
     dates = story.fact_dates(facts, sentences, docs, evidence, shipped_scorer)
     assert dates == {1: dt.date(1999, 10, 25), 2: dt.date(1998, 10, 12)}
     assert story.order(facts, sentences, dates)[0].cluster.id == 2
+
+
+@pytest.mark.parametrize("words", [100, 150])
+def test_the_example_tells_the_budapest_plan_once(pipeline, example_paths, words):
+    docs = [Document(id=p.name, text=p.read_text(encoding="utf-8")) for p in example_paths]
+    summary = pipeline.summarize(docs, SummaryOptions(max_words=words))
+    texts = [s.text for s in summary.sentences]
+    assert "canceled a planned meeting" in texts[0]
+    # Three outlets' ways of telling the plan (each with a detail of its own): only one shows.
+    ways = ("face-to-face talks in Hungary", "announced plans for a summit", "agreed-upon location")
+    assert sum(any(way in t for t in texts) for way in ways) <= 1
