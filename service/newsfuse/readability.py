@@ -467,6 +467,11 @@ _SUBORDINATORS = frozenset(
     "When While Once Although Though If Because Until Unless Whereas After Before Since".split()
 )
 _PERSONAL = frozenset("he she him his her".split())
+# A quotation that opens the sentence and is then given to "he" or "she": who is speaking?
+_QUOTE_SPEAKER = re.compile(
+    r"(?:''|”|\"|’)\s*,?\s*(he|she|they)\s+(?:" + _SPEECH_VERBS + r")\b[^\"“”`']{0,40}[.!?]?\s*$",
+    re.IGNORECASE,
+)
 # "said here", "met here": the place was the dateline, which a summary never shows.
 _HERE = re.compile(r"\bhere\b(?!\s+and\s+there)", re.IGNORECASE)
 _NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+")
@@ -760,6 +765,10 @@ def needs_antecedent(
             reason := _phrase_reason(phrase, introduced)
         ):
             return reason
+    if s.lstrip("(").startswith((*_OPEN_QUOTES, "‘", "'")) and (
+        speaker := _QUOTE_SPEAKER.search(s)
+    ):
+        return f"pronoun speaker: {speaker.group(1)}"
     if _HERE.search(_outside_quotes(s)):
         return "here: the place of a dateline"
     head = " ".join(s.split()[:16])

@@ -192,6 +192,10 @@ def test_timeline_entries() -> None:
         ("The newspaper said the talks had failed.", "refers back: The newspaper"),
         ("The online venture will sell books from Ingram's warehouses.",
          "refers back: The online venture"),
+        # A quotation given to "he": the reader cannot tell who speaks.
+        ("‘We need to end this war, and only pressure will lead to peace,’ he said.",
+         "pronoun speaker: he"),
+        ("``We will never give up,'' she said on Tuesday.", "pronoun speaker: she"),
     ],
 )
 def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
@@ -236,6 +240,7 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         "In an interview with CNN, Secretary of State Madeleine Albright said the plan was dead.",
         "After a police officer was shot, he was taken to a hospital in Denver.",
         "``We are here to stay,'' the mayor said.",
+        "``We will never give up,'' Russian President Vladimir Putin said.",
         "The actors said the play would go on.",
     ],
 )
