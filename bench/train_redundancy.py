@@ -40,7 +40,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, machine_info, markdown_table, write_json  # noqa: E402
-from train_support import LABELS, _cluster_texts, fit, out_of_fold  # noqa: E402
+from train_support import (  # noqa: E402
+    LABELS,
+    _cluster_texts,
+    fit,
+    labelled_texts,
+    out_of_fold,
+)
 
 HEAD = Path(__file__).resolve().parents[1] / "service" / "newsfuse" / "data"
 THRESHOLD = 0.5
@@ -53,14 +59,12 @@ def load(labels: Path, texts: dict[str, dict[str, str]]) -> list[dict[str, Any]]
     with labels.open(encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
-            docs = texts[row["cluster"]]
-            a = docs[row["claim"]["doc"]][row["claim"]["start"] : row["claim"]["end"]]
-            b = docs[row["source"]["doc"]][row["source"]["start"] : row["source"]["end"]]
+            a, b = labelled_texts(row, texts)
             out.append(
                 {
                     "cluster": row["cluster"],
-                    "a": " ".join(a.split()),
-                    "b": " ".join(b.split()),
+                    "a": a,
+                    "b": b,
                     "positive": row["cs"] != "NONE" and row["sc"] != "NONE",
                 }
             )

@@ -71,6 +71,15 @@ class ClusterIndex:
         return self._idf[cluster]
 
 
+def labelled_texts(row: dict[str, Any], texts: dict[str, dict[str, str]]) -> tuple[str, str]:
+    """The two sentences of a stored label row (spans into the cluster's texts), whitespace
+    normalised: ``(claim, source)``."""
+    docs = texts[row["cluster"]]
+    a = docs[row["claim"]["doc"]][row["claim"]["start"] : row["claim"]["end"]]
+    b = docs[row["source"]["doc"]][row["source"]["start"] : row["source"]["end"]]
+    return " ".join(a.split()), " ".join(b.split())
+
+
 def load_pairs(eval_dir: Path, labels_path: Path, texts: dict[str, dict[str, str]]) -> list[dict]:
     """Directed pairs ``{cluster, claim, source, positive, label, origin}`` for training."""
     pairs: list[dict[str, Any]] = []
@@ -78,10 +87,7 @@ def load_pairs(eval_dir: Path, labels_path: Path, texts: dict[str, dict[str, str
         with labels_path.open(encoding="utf-8") as handle:
             for line in handle:
                 row = json.loads(line)
-                docs = texts[row["cluster"]]
-                a = docs[row["claim"]["doc"]][row["claim"]["start"] : row["claim"]["end"]]
-                b = docs[row["source"]["doc"]][row["source"]["start"] : row["source"]["end"]]
-                a, b = " ".join(a.split()), " ".join(b.split())
+                a, b = labelled_texts(row, texts)
                 for claim, source, label in ((a, b, row["cs"]), (b, a, row["sc"])):
                     pairs.append(
                         {

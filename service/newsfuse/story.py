@@ -88,12 +88,13 @@ def fact_dates(
     happened, not where it was retold.
     """
     out: dict[int, dt.date | None] = {}
+    reported = [documents[s.doc].date for s in sentences]  # each sentence's article date
     for fact in ranked:
-        told = [(sentences[m].text, documents[sentences[m].doc].date) for m in fact.cluster.members]
+        told = [(sentences[m].text, reported[m]) for m in fact.cluster.members]
         day = fact_date(told)
         stated = any(stated_date(text, doc_date) for text, doc_date in told)
         if day is not None and not stated and evidence is not None and scorer is not None:
-            first = _first_report(fact, day, sentences, documents, evidence, scorer)
+            first = _first_report(fact, day, reported, evidence, scorer)
             day = min(day, first) if first is not None else day
         out[fact.cluster.id] = day
     return out
@@ -102,17 +103,13 @@ def fact_dates(
 def _first_report(
     fact: RankedFact,
     before: dt.date,
-    sentences: Sequence[Sentence],
-    documents: Sequence[ParsedDocument],
+    reported: Sequence[dt.date | None],
     evidence: Evidence,
     scorer: SupportScorer,
 ) -> dt.date | None:
-    """The earliest date of an article before ``before`` with a sentence stating the fact."""
-    rows = [
-        i
-        for i, s in enumerate(sentences)
-        if (day := documents[s.doc].date) is not None and day < before
-    ]
+    """The earliest date of an article before ``before`` with a sentence stating the fact
+    (``reported``: each sentence's article date)."""
+    rows = [i for i, day in enumerate(reported) if day is not None and day < before]
     if not rows:
         return None
     rep = fact.cluster.representative
@@ -125,11 +122,8 @@ def _first_report(
     if not near:
         return None
     same = scorer.either(evidence, [rep] * len(near), near, at_least=scorer.thresholds.repeat)
-    days = [
-        documents[sentences[j].doc].date
-        for j, p in zip(near, same.tolist(), strict=True)
-        if p >= scorer.thresholds.repeat
-    ]
+    threshold = scorer.thresholds.repeat
+    days = [reported[j] for j, p in zip(near, same.tolist(), strict=True) if p >= threshold]
     return min((d for d in days if d is not None), default=None)
 
 
