@@ -45,7 +45,10 @@ _SMALL = {
 _SCALE = {
     "dozen": 12, "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12
 }  # fmt: skip
-_FRACTION = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "thirds": 1 / 3}
+_FRACTION = {
+    "half": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25,
+    "fifth": 0.2, "fifths": 0.2,
+}  # fmt: skip
 
 # unit word -> (dimension, factor to the dimension's base unit)
 _UNITS: dict[str, tuple[Dimension, float]] = {
@@ -294,6 +297,15 @@ def _number_at(tokens: list[tuple[str, int, int]], i: int) -> tuple[float, int, 
             j += 1
         return value, j, True
     # Number words: "two", "two and a half", "one-third", "a dozen", "three million".
+    if (
+        word in ("a", "an")
+        and _word(tokens, i + 1) in _FRACTION
+        and _word(tokens, i + 2) == "of"
+        and _word(tokens, i + 3) not in ("a", "an")
+    ):
+        # "a quarter of the workers" is a share; "a quarter of an hour", "a third of a mile"
+        # are not read (a share of one thing, rarely what outlets dispute).
+        return _FRACTION[_word(tokens, i + 1)], i + 2, False
     if word in _CONNECTORS:
         return None  # "and two", "a dozen": the number starts at the next word
     parts: list[str] = []
