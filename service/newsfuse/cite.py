@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from newsfuse.readability import is_debris
 from newsfuse.support import Evidence, SupportScorer
 from newsfuse.types import Citation, ParsedDocument, RankedFact, Sentence
 
@@ -23,6 +24,11 @@ from newsfuse.types import Citation, ParsedDocument, RankedFact, Sentence
 CANDIDATE_COSINE = 0.4
 #: At most this many of the most similar sentences are scored per summary sentence.
 MAX_CANDIDATES = 48
+#: Source lines that state no claim a reader could check, whatever the scorer makes of them:
+#: a credit line ("With: Jerry Seinfeld."), a heading, a byline, a caption.
+UNCITABLE = frozenset(
+    ("fragment", "heading", "byline", "dateline", "caption", "editor's note", "contact or link")
+)
 
 
 def display_text(text: str) -> str:
@@ -44,13 +50,20 @@ def citation(sentence: Sentence, document_id: str, score: float) -> Citation:
 def candidates(
     evidence: Evidence, vector: np.ndarray, always: Iterable[int] = (), exclude: int = -1
 ) -> list[int]:
-    """Sentences worth scoring for a claim: the most similar ones, plus ``always``."""
+    """Sentences worth scoring for a claim: the most similar ones, plus ``always``.
+
+    Never a source line that states nothing a reader could check (``UNCITABLE``).
+    """
     if not len(evidence.texts):
         return []
     cosine = evidence.vectors @ vector
     top = np.argsort(-cosine)[:MAX_CANDIDATES]
     found = [int(i) for i in top if cosine[i] >= CANDIDATE_COSINE]
-    return [i for i in dict.fromkeys([*always, *found]) if i != exclude]
+    return [
+        i
+        for i in dict.fromkeys([*always, *found])
+        if i != exclude and is_debris(evidence.texts[i]) not in UNCITABLE
+    ]
 
 
 def _best_per_document(

@@ -151,3 +151,19 @@ def test_update_ranking_judges_salience_on_the_new_documents_only():
     top = ctx.ranked[0]
     assert "court suspended" in ctx.sentences[top.cluster.representative].text
     assert top.support == 2
+
+
+def test_a_credit_line_or_heading_is_never_a_citation_candidate():
+    import numpy as np
+    from newsfuse.cite import candidates
+    from newsfuse.support import Evidence
+
+    texts = [
+        "Trump said the summit with Putin in Budapest was off.",
+        "With: Jerry Seinfeld.",
+        "TRUMP CALLS OFF BUDAPEST SUMMIT",
+        "The planned summit in Budapest will not take place, Trump said.",
+    ]
+    vectors = np.ones((len(texts), 4), dtype=np.float32) / 2.0  # all alike: only the rule decides
+    evidence = Evidence.build(texts, vectors)
+    assert candidates(evidence, vectors[0], always=[1], exclude=0) == [3]
