@@ -410,6 +410,7 @@ _ABSTRACT_ANAPHORS = (
     "|former|latter|same|two|three|four|pair|trio|couple|duo|other|others|rest|latest|idea"
     "|company|firm|agency|group|official|officials|man|woman|men|women|boy|girl|victim|victims"
     "|suspect|suspects|defendant|pilot|driver|gunman|teenager|student|organization|body"
+    "|problem|problems|result|results|outcome"
 )
 # Events and things a summary introduces before it says "the crash", "the report": fine once
 # the noun (or its verb) has been used in an earlier sentence.
@@ -429,6 +430,7 @@ _EVENT_ANAPHORS = (
 # "The school board" say which one).
 _BODY_ANAPHORS = (
     "board|panel|committee|commission|council|center|centre|jury|court|team|newspaper|paper"
+    "|union"
 )
 # Up to two lower-case words before the noun ("The random telephone survey", "The coming
 # visit"): a capitalised one names the thing ("The Supreme Court", "The Macpherson report").
@@ -446,6 +448,14 @@ _DEFINING = re.compile(
     r"|compiled|signed|announced|approved|adopted|passed)\b)",
     re.IGNORECASE,
 )
+_DETERMINERS = frozenset("the a an his her their its our my this these those".split())
+# "One would create 15,000 vouchers": one of what?
+_ONE_OF_THEM = re.compile(
+    r"^(?:One|Another|The\s+other)\s+(?:would|will|is|was|has|had|could|can|may|might"
+    r"|should|must|does|did|came|comes|went|goes|says|said|calls|called)\b"
+)
+# "Other countries have offered help": other than the ones told before.
+_OTHER = re.compile(r"^Other\s+(?!than\b)[a-z]")
 _OF_THEM = re.compile(
     r"^\W*(?:one|two|three|some|many|most|all|none|each|few|several|both|either|neither|half"
     r"|much|any|the\s+rest|the\s+majority|a\s+third|the\s+first|the\s+second|the\s+last)"
@@ -458,7 +468,8 @@ _OF_THEM = re.compile(
 _OPENING_PHRASE = re.compile(
     r"^(?P<prep>In|Under|After|Before|During|With|Without|At|On|From|Since|Despite|Following"
     r"|For|By|Through|Upon|Within|Amid|Among|Against|Unlike|Like|Besides|Beyond|Throughout"
-    r"|Over|Into|Across|As\s+for|According\s+to|Because\s+of|Due\s+to|In\s+response\s+to"
+    r"|Over|Into|Across|As\s+for|As\s+part\s+of|According\s+to|Because\s+of|Due\s+to"
+    r"|In\s+response\s+to"
     r"|When|While|Once|Although|Though|If|Because|Until|Unless|Whereas)\s+"
     r"(?P<object>[^,;:\"“”`]{1,70}?),\s+(?P<rest>\S.*)$",
     re.DOTALL,
@@ -469,7 +480,14 @@ _SUBORDINATORS = frozenset(
 _PERSONAL = frozenset("he she him his her".split())
 # A quotation that opens the sentence and is then given to "he" or "she": who is speaking?
 _QUOTE_SPEAKER = re.compile(
-    r"(?:''|”|\"|’)\s*,?\s*(he|she|they)\s+(?:" + _SPEECH_VERBS + r")\b[^\"“”`']{0,40}[.!?]?\s*$",
+    r"(?:''|”|\"|’)\s*,?\s*(he|she|they|it)\s+(?:"
+    + _SPEECH_VERBS
+    + r")\b[^\"“”`']{0,40}[.!?]?\s*$",
+    re.IGNORECASE,
+)
+# "China will keep to its policy, he added.": reported speech given to a pronoun at the end.
+_TRAILING_SPEAKER = re.compile(
+    r",\s*(he|she|they)\s+(?:" + _SPEECH_VERBS + r")\b(?:\s+[\w-]+){0,4}\s*[.!?]\s*$",
     re.IGNORECASE,
 )
 # "said here", "met here": the place was the dateline, which a summary never shows.
@@ -769,6 +787,8 @@ def needs_antecedent(
         speaker := _QUOTE_SPEAKER.search(s)
     ):
         return f"pronoun speaker: {speaker.group(1)}"
+    if speaker := _TRAILING_SPEAKER.search(_outside_quotes(s)):
+        return f"pronoun speaker: {speaker.group(1)}"
     if _HERE.search(_outside_quotes(s)):
         return "here: the place of a dateline"
     head = " ".join(s.split()[:16])
@@ -782,8 +802,10 @@ def needs_antecedent(
 
 def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
     """Why the words a sentence (or its opening clause) starts with need an antecedent."""
-    if _OF_THEM.match(opener):
+    if _OF_THEM.match(opener) or _ONE_OF_THEM.match(opener):
         return "of them"
+    if _OTHER.match(opener):
+        return "refers back: Other"
     first = re.match(r"[A-Za-z']+", opener)
     word = first.group(0) if first else ""
     lower = word.lower()
@@ -793,7 +815,12 @@ def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
         exempt = (
             (lower in ("this", "these") and following in _TIME_NOUNS)
             or (lower == "it" and _DUMMY_IT.match(opener) is not None)
-            or (lower == "both" and " and " in " ".join(rest[:6]))
+            or (
+                lower == "both"
+                and " and " in " ".join(rest[:6])
+                and bool(rest)
+                and (_is_cap(rest[0]) or rest[0].lower() in _DETERMINERS)
+            )
         )
         if not exempt:
             return f"pronoun opener: {word}"

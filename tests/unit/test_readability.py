@@ -196,6 +196,20 @@ def test_timeline_entries() -> None:
         ("‘We need to end this war, and only pressure will lead to peace,’ he said.",
          "pronoun speaker: he"),
         ("``We will never give up,'' she said on Tuesday.", "pronoun speaker: she"),
+        # From newsfuse's own summaries read after the rules above.
+        ("\"In spite of drug resistance, malaria is a curable disease,\" it said.",
+         "pronoun speaker: it"),
+        ("As part of his home-schooling, he turned them into 35 working machines.",
+         "opening phrase: pronoun opener: His"),
+        ("One would create about 15,000 new housing vouchers.", "of them"),
+        ("Both later switched parties and both have come home to fight.", "pronoun opener: Both"),
+        ("The union is expecting that those workers will remain.", "refers back: The union"),
+        ("Other countries have offered to help with the rescue.", "refers back: Other"),
+        (
+            "Mongolia is willing to establish friendly relations with China, he added.",
+            "pronoun speaker: he",
+        ),
+        ("The problem is that no one knows how many sailors died.", "refers back: The problem"),
     ],
 )
 def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
@@ -241,6 +255,12 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         "After a police officer was shot, he was taken to a hospital in Denver.",
         "``We are here to stay,'' the mayor said.",
         "``We will never give up,'' Russian President Vladimir Putin said.",
+        "One person was killed and 12 were injured.",
+        "Both the House and the Senate passed the bill.",
+        "The United Auto Workers union reached a deal with Ford.",
+        "Other than the captain, all of the crew survived.",
+        "The navy will raise the submarine, President Vladimir Putin said on Tuesday.",
+        "The result of the vote will be announced on Monday.",
         "The actors said the play would go on.",
     ],
 )
