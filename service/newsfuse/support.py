@@ -736,9 +736,8 @@ class SupportScorer:
         a = [evidence.texts[i] for i in claims]
         b = [evidence.texts[j] for j in sources]
         cosines = np.einsum("ij,ij->i", evidence.vectors[claims], evidence.vectors[sources])
-        out = self.redundancy.probability(
-            self.reader.pooled(a, b), self.reader.pooled(b, a), cosines
-        )
+        pooled = self.reader.pooled([*a, *b], [*b, *a])  # both directions in one pass
+        out = self.redundancy.probability(pooled[: len(a)], pooled[len(a) :], cosines)
         parts_a = [evidence.parts[i] for i in claims]
         parts_b = [evidence.parts[j] for j in sources]
         x = self.features(parts_a, parts_b, cosines, evidence.idf)
