@@ -118,6 +118,41 @@ def cite_sentence(
     return (first, *_citations(chosen, sentences, documents))
 
 
+def cite_extractive_many(
+    facts: Sequence[RankedFact],
+    shown: Sequence[int],
+    sentences: Sequence[Sentence],
+    documents: Sequence[ParsedDocument],
+    evidence: Evidence,
+    scorer: SupportScorer,
+) -> list[tuple[Citation, ...]]:
+    """``cite_extractive`` of each fact told by its sentence in ``shown``, read in one pass.
+
+    The same citations as one call per sentence (a pair's score does not depend on what it
+    is read with), with the pairs of the whole summary batched together.
+    """
+    pools = [
+        candidates(evidence, evidence.vectors[i], fact.cluster.members, exclude=i)
+        for fact, i in zip(facts, shown, strict=True)
+    ]
+    claims = [i for i, pool in zip(shown, pools, strict=True) for _ in pool]
+    scores = scorer.support(evidence, claims, [j for pool in pools for j in pool]).tolist()
+    out = []
+    at = 0
+    for index, pool in zip(shown, pools, strict=True):
+        own = sentences[index]
+        chosen = _best_per_document(
+            list(zip(pool, scores[at : at + len(pool)], strict=True)),
+            sentences,
+            scorer.thresholds.cite,
+            skip_documents=[own.doc],
+        )
+        at += len(pool)
+        first = citation(own, documents[own.doc].document.id, 1.0)
+        out.append((first, *_citations(chosen, sentences, documents)))
+    return out
+
+
 def cite_extractive(
     fact: RankedFact,
     shown: int,

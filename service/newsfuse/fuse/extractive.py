@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsfuse.cite import cite_extractive, display_text
+from newsfuse.cite import cite_extractive_many, display_text
 from newsfuse.fuse import FusionContext, FusionResult
 from newsfuse.support import SupportScorer
 from newsfuse.types import SummarySentence
@@ -26,13 +26,13 @@ class ExtractiveFuser:
             facts = [ctx.ranked[0]]
             shown = [facts[0].cluster.representative]
             truncated = True
+        cited = cite_extractive_many(
+            facts, shown, ctx.sentences, ctx.documents, ctx.evidence, self.scorer
+        )
         sentences = []
-        for fact, index in zip(facts, shown, strict=True):
+        for index, citations in zip(shown, cited, strict=True):
             text = display_text(ctx.sentences[index].text)
             if truncated and budget is not None:
                 text = " ".join(text.split()[:budget])
-            citations = cite_extractive(
-                fact, index, ctx.sentences, ctx.documents, ctx.evidence, self.scorer
-            )
             sentences.append(SummarySentence(text=text, citations=citations))
         return FusionResult(sentences=sentences, model=self.name)
