@@ -490,6 +490,12 @@ _TRAILING_SPEAKER = re.compile(
     r",\s*(he|she|they)\s+(?:" + _SPEECH_VERBS + r")\b(?:\s+[\w-]+){0,4}\s*[.!?]\s*$",
     re.IGNORECASE,
 )
+# "Tang said this during talks with …": what "this" is was said in the sentence before.
+_SAID_THIS = re.compile(
+    r"\b(?:said|says|stated|stressed|noted|made|added|announced|repeated)\s+(?:(this|so)"
+    r"(?=\s+(?:during|at|in|on|when|while|after|before|to|as)\b|\s*[.,;])|(that)(?=\s*[.,;]))",
+    re.IGNORECASE,
+)
 # "said here", "met here": the place was the dateline, which a summary never shows.
 _HERE = re.compile(r"\bhere\b(?!\s+and\s+there)", re.IGNORECASE)
 _NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+")
@@ -789,6 +795,8 @@ def needs_antecedent(
         return f"pronoun speaker: {speaker.group(1)}"
     if speaker := _TRAILING_SPEAKER.search(_outside_quotes(s)):
         return f"pronoun speaker: {speaker.group(1)}"
+    if said := _SAID_THIS.search(_outside_quotes(s)):
+        return f"refers back: said {said.group(1) or said.group(2)}"
     if _HERE.search(_outside_quotes(s)):
         return "here: the place of a dateline"
     head = " ".join(s.split()[:16])

@@ -206,6 +206,11 @@ def test_timeline_entries() -> None:
         ("The union is expecting that those workers will remain.", "refers back: The union"),
         ("Other countries have offered to help with the rescue.", "refers back: Other"),
         (
+            "Tang Jiaxuan said this during talks today with the visiting Mongolian minister.",
+            "refers back: said this",
+        ),
+        ("The minister said so on Tuesday.", "refers back: said so"),
+        (
             "Mongolia is willing to establish friendly relations with China, he added.",
             "pronoun speaker: he",
         ),
@@ -259,6 +264,8 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         "Both the House and the Senate passed the bill.",
         "The United Auto Workers union reached a deal with Ford.",
         "Other than the captain, all of the crew survived.",
+        "The navy said that the crew had died within hours.",
+        "President Bill Clinton said that in 1998 the economy grew by 4 percent.",
         "The navy will raise the submarine, President Vladimir Putin said on Tuesday.",
         "The result of the vote will be announced on Monday.",
         "The actors said the play would go on.",
