@@ -167,28 +167,3 @@ def test_a_credit_line_or_heading_is_never_a_citation_candidate():
     vectors = np.ones((len(texts), 4), dtype=np.float32) / 2.0  # all alike: only the rule decides
     evidence = Evidence.build(texts, vectors)
     assert candidates(evidence, vectors[0], always=[1], exclude=0) == [3]
-
-
-def test_weak_facts_only_fill_the_words_the_strong_ones_leave():
-    import numpy as np
-    from newsfuse.rank import select
-    from newsfuse.types import FactCluster, RankedFact, Sentence
-
-    texts = ["Alpha beta gamma delta epsilon.", "Zeta eta theta iota kappa.", "Mu nu xi omicron."]
-    sentences = [Sentence(i, 0, 0, len(t), t, 0) for i, t in enumerate(texts)]
-    embeddings = np.eye(3, 8, dtype=np.float32)  # nothing alike: only scores and words decide
-    facts = [
-        RankedFact(FactCluster(i, (i,), (i,), i), score, 1, 0.0, 0.0, 0.0)
-        for i, score in enumerate((1.0, 0.4, 0.2))
-    ]
-
-    def picked(max_words: int) -> list[int]:
-        chosen = select(
-            facts, sentences, [], embeddings,
-            max_words=max_words, max_sentences=None, redundancy_threshold=0.9,
-        )  # fmt: skip
-        return [f.cluster.id for f in chosen]
-
-    # 0.4 of the best fills the words left; 0.2 (under 0.3 of it) never does.
-    assert picked(100) == [0, 1]
-    assert picked(5) == [0]
