@@ -42,11 +42,7 @@ class RankWeights:
     new_source_bonus: float = 0.08
     """MMR bonus for a fact from a source the summary does not cite yet."""
     min_relative_score: float = 0.5
-    """Facts scoring under this share of the best one are picked only to fill the budget."""
-    fill_relative_score: float = 0.3
-    """Once no fact at ``min_relative_score`` fits, facts down to this share of the best one
-    fill the words left (a summary whose strong facts were repeats or could not be told
-    alone would otherwise stop well short of the budget the caller asked for)."""
+    """Facts scoring under this share of the best one are never used to fill the budget."""
     dangling_penalty: float = 0.85
     """Factor for sentences that open with a pronoun or connective (they need context)."""
 
@@ -254,11 +250,8 @@ def select(
     words = np.asarray([word_count(sentences[max(t, 0)].text) for t in told], dtype=np.int64)
     scores = np.asarray([r.score for r in ranked], dtype=np.float32)
     max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
-    tellable = np.asarray([t >= 0 for t in told])
-    available = tellable & (scores >= weights.min_relative_score * float(scores.max()))
-    # The fill tier: opened once, when nothing of the first tier is left to pick.
-    fill = tellable & (scores >= weights.fill_relative_score * float(scores.max())) & ~available
-    rejected = np.zeros(len(ranked), dtype=bool)
+    available = scores >= weights.min_relative_score * float(scores.max())
+    available &= np.asarray([t >= 0 for t in told])
     # How many of each fact's sources the summary does not cite yet, kept up to date per pick
     # (a full rescan per pick would make selection quadratic in the number of facts).
     uncovered = np.asarray([len(r.cluster.documents) for r in ranked], dtype=np.int64)
@@ -273,9 +266,6 @@ def select(
         if max_words is not None:
             available &= words <= max_words - words_used  # only what still fits
         available &= max_sim < redundancy_threshold  # nothing that repeats a chosen fact
-        if not available.any() and fill.any():
-            available, fill = fill & ~rejected, np.zeros_like(fill)
-            continue
         if not available.any() or (max_sentences is not None and len(chosen) >= max_sentences):
             break
         mmr = (
@@ -296,7 +286,6 @@ def select(
             if _repeats(k, chosen, told, vectors, rep_vectors, evidence, scorer) or _retells(
                 k, chosen, told, rep_vectors, evidence, scorer
             ):
-                rejected[k] = True
                 continue
         chosen.append(k)
         words_used += int(words[k])
