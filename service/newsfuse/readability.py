@@ -269,6 +269,26 @@ def is_debris(text: str) -> str | None:
     return None
 
 
+# "Q: What is autism?", "A: A brain disorder ...": an interview's or a FAQ's labels.
+_QA_MARKER = re.compile(r"^(?:Q\s*[:.]|A\s*:)\s")
+
+
+def not_a_statement(text: str) -> str | None:
+    """Why a body sentence states nothing a brief could tell, or ``None``.
+
+    ``question`` (the sentence itself asks: a feature's teaser, a rhetorical question; a
+    question quoted inside it is fine) and ``question and answer marker`` ("Q: ...",
+    "A: ..."). Such sentences are body text, not debris, and may be cited; a summary never
+    shows them.
+    """
+    s = " ".join(text.split())
+    if _QA_MARKER.match(s):
+        return "question and answer marker"
+    if _outside_quotes(s).rstrip(" \"'”’").endswith("?"):
+        return "question"
+    return None
+
+
 # --- whole lines and line openings (for ingest, which masks them) ---------------------------
 
 _PHOTO_PACKAGE = re.compile(r"^\s*\(NYT\d+\)\s")

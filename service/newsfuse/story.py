@@ -22,7 +22,12 @@ from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
-from newsfuse.readability import is_debris, names_introduced, needs_antecedent
+from newsfuse.readability import (
+    is_debris,
+    names_introduced,
+    needs_antecedent,
+    not_a_statement,
+)
 from newsfuse.support import Evidence, SupportScorer
 from newsfuse.timeline import fact_date, infer_cluster_dates, stated_date
 from newsfuse.types import ParsedDocument, RankedFact, Sentence
@@ -141,7 +146,7 @@ def article_openings(
     """Per document (those not in ``skip``), its first ``per_document`` showable sentences."""
     out: dict[int, list[int]] = {}
     for k, sentence in enumerate(sentences):
-        if sentence.doc in skip or sentence.unfit or is_debris(sentence.text):
+        if sentence.doc in skip or not showable(sentence):
             continue
         opening = out.setdefault(sentence.doc, [])
         if len(opening) < per_document:
@@ -280,9 +285,14 @@ def told_by_seen(
     return bool(support.max() >= scorer.thresholds.cite)
 
 
+def showable(sentence: Sentence) -> bool:
+    """Whether a sentence may ever be shown: not unfit, not debris, and a statement."""
+    return not (sentence.unfit or is_debris(sentence.text) or not_a_statement(sentence.text))
+
+
 def fit_to_show(sentence: Sentence, introduced: frozenset[str], surnames: frozenset[str]) -> bool:
     """Whether a sentence may be shown where ``introduced`` is what the summary has told."""
-    if sentence.unfit or is_debris(sentence.text):
+    if not showable(sentence):
         return False
     return needs_antecedent(sentence.text, introduced, surnames=surnames) is None
 
@@ -310,7 +320,7 @@ def shown_members(
         )
         for m in members:
             s = sentences[m]
-            if s.unfit or is_debris(s.text):
+            if not showable(s):
                 continue
             if _standalone_reason(needs_antecedent(s.text, surnames=surnames)):
                 out[fact.cluster.id] = m

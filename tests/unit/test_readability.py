@@ -14,6 +14,7 @@ from newsfuse.readability import (
     leading_debris,
     names_introduced,
     needs_antecedent,
+    not_a_statement,
     quote_depths,
 )
 
@@ -315,3 +316,25 @@ def test_surnames_need_a_full_name_first() -> None:
 def test_quoted_words_are_the_speakers_not_the_summarys() -> None:
     text = "``He never gave up,'' Russian President Vladimir Putin said of the captain."
     assert needs_antecedent(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # From newsfuse's own summaries: a brief states facts; these ask.
+        ("Is there anything I can grow that will perfume the garden without attracting insects?",
+         "question"),
+        ("Jerry Seinfeld is collecting new material Jack Kerouac-style by driving across the "
+         "country?", "question"),
+        ("All of this raises two key questions: Did Clinton commit perjury?", "question"),
+        ("Q: What is autism?", "question and answer marker"),
+        ("A: A disorder of the developing brain that affects how a child communicates.",
+         "question and answer marker"),
+        # Statements, even with a question quoted inside them.
+        ("``Why did it sink?'' the mother of one sailor asked the admiral.", None),
+        ("The admiral was asked whether the crew could have survived.", None),
+        ("A spokesman said the navy would raise the submarine next year.", None),
+    ],
+)
+def test_questions_are_not_statements_to_show(text: str, reason: str | None) -> None:
+    assert not_a_statement(text) == reason
