@@ -664,6 +664,10 @@ def names_introduced(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+# A full name followed by an age between commas: a person ("Manfred Hoeppner, 65, ...").
+_AGE_APPOSITIVE = re.compile(r"\b[A-Z][\w'’-]+\s+([A-Z][\w'’-]+),\s*\d{1,3},")
+
+
 def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     """Surnames of people the cluster's sentences name in full.
 
@@ -671,7 +675,8 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     place, a people or an organisation ("Moscow said", "Indian tribes"). A word counts when
     it ends a name written with a first name or a title, something in the cluster shows it
     is a person (a title or "Mr." before it, a speech verb next to it: "Locke said", "said
-    Locke") and nothing shows it is a place ("in Moscow", "from Quebec").
+    Locke", an age after it: "Manfred Hoeppner, 65,") and nothing shows it is a place ("in
+    Moscow", "from Quebec").
     """
     candidates: set[str] = set()
     person: set[str] = set()
@@ -679,6 +684,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     for text in texts:
         full, _ = _introductions(text)
         candidates |= {name for name in full if " " not in name and len(name) > 2}
+        person.update(_AGE_APPOSITIVE.findall(text))  # "Manfred Hoeppner, 65, was convicted"
         for run in _name_runs(text):
             last = run.words[-1]
             if run.before.lower() in _PLACE_BEFORE:

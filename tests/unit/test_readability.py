@@ -293,9 +293,13 @@ def test_surnames_need_a_full_name_first() -> None:
         "Relatives gathered in Moscow on Monday.",
         "Russian officials met American Indian leaders from Pine Ridge.",
         "Indian tribes have taken steps to curb drinking.",
+        "Manfred Ewald, 74, and Manfred Hoeppner, 65, were each convicted on Tuesday.",
     ]
     surnames = known_surnames(sources)
-    assert surnames == {"Paddock", "Locke"}
+    assert surnames == {"Paddock", "Locke", "Ewald", "Hoeppner"}
+    assert needs_antecedent("Hoeppner worked out the details.", surnames=surnames) == (
+        "surname alone: Hoeppner"
+    )
     lone = "Paddock said several people would lose their jobs."
     assert needs_antecedent(lone, surnames=surnames) == "surname alone: Paddock"
     introduced = names_introduced(["Richard Paddock owns the Wapato franchise."])
