@@ -1,17 +1,19 @@
-"""Readability of summary sentences: debris, and openings that need what came before.
+"""Readability of summary sentences: debris, questions, and openings that need what came before.
 
-Two questions, asked of every candidate sentence, so both are plain regular-expression work:
+Three questions, asked of every candidate sentence, so all are plain regular-expression work:
 
 - ``is_debris(text)``: is this not a sentence a reader should ever see in a summary? List
   markers, datelines, bylines, headings, photo captions, editor's notes, contact lines,
   sentences cut short (at "Gen." or without a proper end), quotation fragments and bare
   quotes. Ingest masks most debris before it becomes a sentence at all; it records what is
   body text but unfit to show in ``Sentence.unfit`` (using this function too).
+- ``not_a_statement(text)``: does the sentence ask rather than tell (a teaser, a rhetorical
+  question, a "Q:" line)? Body text, never shown.
 - ``needs_antecedent(text, introduced)``: does the sentence's opening lean on something
   said before it (a pronoun, a connective, "also", "the move", a surname never given in
   full)? ``introduced`` is what earlier summary sentences told: ``names_introduced(texts)``.
 
-Both return a short reason (for logs, tests and the benchmark) or ``None``. Neither reads
+Each returns a short reason (for logs, tests and the benchmark) or ``None``. None reads
 beyond the sentence; they err on the side of flagging, since a flagged sentence is only
 passed over for another member of its fact cluster or another fact.
 """
