@@ -93,31 +93,6 @@ def _citations(
     ]
 
 
-def cite_sentence(
-    index: int,
-    sentences: Sequence[Sentence],
-    documents: Sequence[ParsedDocument],
-    evidence: Evidence,
-    scorer: SupportScorer,
-    related: Iterable[int] = (),
-) -> tuple[Citation, ...]:
-    """Citations of source sentence ``index`` shown as a summary sentence: itself first.
-
-    ``related`` (its fact cluster's members) are scored whatever their similarity.
-    """
-    pool = candidates(evidence, evidence.vectors[index], related, exclude=index)
-    scores = scorer.support(evidence, [index] * len(pool), pool)
-    own = sentences[index]
-    first = citation(own, documents[own.doc].document.id, 1.0)
-    chosen = _best_per_document(
-        list(zip(pool, scores.tolist(), strict=True)),
-        sentences,
-        scorer.thresholds.cite,
-        skip_documents=[own.doc],
-    )
-    return (first, *_citations(chosen, sentences, documents))
-
-
 def cite_extractive_many(
     facts: Sequence[RankedFact],
     shown: Sequence[int],
@@ -162,7 +137,7 @@ def cite_extractive(
     scorer: SupportScorer,
 ) -> tuple[Citation, ...]:
     """Citations of a fact told by its member sentence ``shown`` (which comes first)."""
-    return cite_sentence(shown, sentences, documents, evidence, scorer, fact.cluster.members)
+    return cite_extractive_many([fact], [shown], sentences, documents, evidence, scorer)[0]
 
 
 def cite_text(
