@@ -10,7 +10,8 @@ labeller's lines ``{"id", "cs", "sc", "contradicts", "values"?}`` (the protocol 
 followed is in ``docs/support.md``). The stored file keeps the character spans of the two
 sentences and the labels, never the text: the DUC texts stay in ``shared/eval``. Pairs
 labelled twice (an overlap between labellers, for agreement) are stored once, first label
-wins; pairs labelled by a labeller as a check against the project's gold DUC 2007 labels
+wins, and pairs already in the stored file keep their label (a new round is added to it);
+pairs labelled by a labeller as a check against the project's gold DUC 2007 labels
 (ids ``gold2007#n``) are only counted. Prints agreement between labellers and with gold.
 """
 
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.eval_dir is not None:
         for row in _read(args.eval_dir / "citation_pairs_duc2007.jsonl"):
             gold[f"gold2007#{row['n']}"] = row
+    # Pairs stored by earlier rounds stay (their sampled texts are gone; their spans are not).
+    stored = {row["id"]: row for row in _read(args.out)} if args.out.is_file() else {}
+    offset = max((int(r.get("labeller", 0)) for r in stored.values()), default=0)
     merged: dict[str, dict[str, Any]] = {}
     twice: list[tuple[dict[str, Any], dict[str, Any]]] = []
     vs_gold: list[tuple[str, str]] = []
@@ -76,16 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                 if row["id"] in gold:
                     vs_gold.append((row["cs"], gold[row["id"]]["label"]))
                 continue
+            if row["id"] in stored:
+                continue  # labelled in an earlier round: the first label wins
             if row["id"] not in pairs:
                 bad += 1
                 continue
-            row = {**row, "labeller": labeller}
+            row = {**row, "labeller": offset + labeller}  # new labellers get new numbers
             if row["id"] in merged:
                 twice.append((merged[row["id"]], row))
                 continue
             merged[row["id"]] = row
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as handle:
+        for row in stored.values():
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         for pair_id, row in sorted(merged.items()):
             pair = pairs[pair_id]
             out = {
@@ -103,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             }
             handle.write(json.dumps(out, ensure_ascii=False) + "\n")
     counts = Counter(r["cs"] for r in merged.values()) + Counter(r["sc"] for r in merged.values())
-    print(f"{len(merged)} pairs stored in {args.out} ({bad} unusable lines); labels {counts}")
+    print(
+        f"{len(merged)} new pairs stored in {args.out} beside {len(stored)} stored before "
+        f"({bad} unusable lines); new labels {counts}"
+    )
     if twice:
         same = sum(a["cs"] == b["cs"] for a, b in twice) + sum(a["sc"] == b["sc"] for a, b in twice)
         full = sum((a["cs"] == "FULL") == (b["cs"] == "FULL") for a, b in twice) + sum(

@@ -221,6 +221,9 @@ def quantities(text: str) -> list[Quantity]:
             dimension, factor, noun, k = _unit_after(tokens, j)
         if i > 0 and tokens[i - 1][0] == "$":
             dimension, factor, noun, q_start = "money", 1.0, "", tokens[i - 1][1] - lead
+        if dimension == "plain" and (where := _place_after(tokens, j)) is not None:
+            noun, k = where  # "four on the ground": four people, counted where they were
+            dimension = "count"
         end = tokens[k - 1][2] if k > j else tokens[j - 1][2]
         if numeric and dimension in ("plain", "count") and _is_year(tokens[i][0], tokens, j):
             dimension, noun, k, end = "year", "", j, tokens[j - 1][2]
@@ -412,6 +415,43 @@ def _unit_after(tokens: list[tuple[str, int, int]], j: int) -> tuple[Dimension, 
                 return "count", 1.0, stem(raw.casefold()), k + 1
             break
     return "plain", 1.0, "", j
+
+
+# A number followed by where the counted ones were: "four on the ground", "two in prison".
+_PLACE_PREPOSITIONS = frozenset(("on", "in", "at", "inside", "outside"))
+_NOT_PLACES = frozenset(
+    "morning afternoon evening night day week month year time times total all row turn part"
+    " order case fact".split()
+)
+
+
+def _place_after(tokens: list[tuple[str, int, int]], j: int) -> tuple[str, int] | None:
+    """``(place, index after it)`` when a bare number is followed by a place phrase.
+
+    "five on the ground" and "four on the ground" count the same thing (people killed on the
+    ground), so they can disagree; "one in five", "4 in the afternoon" are no place.
+    """
+    preposition = _word(tokens, j)
+    if preposition == "aboard":
+        return preposition, j + 1
+    if preposition not in _PLACE_PREPOSITIONS:
+        return None
+    k = j + 1
+    if _word(tokens, k) == "board":
+        return "on board", k + 1
+    if _word(tokens, k) in ("the", "a", "an"):
+        k += 1
+    word = tokens[k][0] if k < len(tokens) else ""
+    if (
+        not word.isalpha()
+        or len(word) < 3
+        or word[0].isupper()
+        or word.casefold() in STOPWORDS
+        or word.casefold() in _NOT_PLACES
+        or _number_at(tokens, k) is not None
+    ):
+        return None
+    return f"{preposition} {stem(word.casefold())}", k + 1
 
 
 def compatible(a: Quantity, b: Quantity) -> bool | None:

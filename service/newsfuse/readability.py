@@ -507,9 +507,10 @@ _QUOTE_SPEAKER = re.compile(
     + r")\b[^\"“”`']{0,40}[.!?]?\s*$",
     re.IGNORECASE,
 )
-# "China will keep to its policy, he added.": reported speech given to a pronoun at the end.
+# "China will keep to its policy, he added.": reported speech given to a pronoun at the end
+# ("…, it added.": an agency or a report named in a sentence the summary does not show).
 _TRAILING_SPEAKER = re.compile(
-    r",\s*(he|she|they)\s+(?:" + _SPEECH_VERBS + r")\b(?:\s+[\w-]+){0,4}\s*[.!?]\s*$",
+    r",\s*(he|she|they|it)\s+(?:" + _SPEECH_VERBS + r")\b(?:\s+[\w-]+){0,4}\s*[.!?]\s*$",
     re.IGNORECASE,
 )
 # "Tang said this during talks with …": what "this" is was said in the sentence before.

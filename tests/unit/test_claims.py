@@ -73,6 +73,20 @@ def test_compatible_tolerates_units_rounding_and_bounds(a, b, verdict):
     assert compatible(one(a), one(b)) is verdict
 
 
+def test_a_number_counted_by_where_they_were_can_disagree():
+    # Read in newsfuse's own citations: "four on the ground" was cited for "five on the
+    # ground" because a small number in words with no counted noun was never compared.
+    four = parse("All 109 on board were killed, as were four on the ground.")
+    five = parse("All 109 people aboard were killed as well as five on the ground.")
+    assert quantity_agreement(four, five) == (0.0, 0.5)
+    assert compatible(one("two in prison"), one("two in prison")) is True
+    # No place: a ratio, a time of day, a number before another number.
+    assert [q.noun for q in quantities("One in five voters agreed.")] == ["voter"]
+    assert [q.dimension for q in quantities("The plane crashed at 4 in the afternoon.")] == [
+        "plain"
+    ]
+
+
 def test_quantity_agreement_confirms_and_contradicts():
     claim = parse("The quake killed 600 people in western Turkey.")
     assert quantity_agreement(claim, parse("At least 600 people died.")) == (1.0, 0.0)

@@ -215,6 +215,10 @@ def test_timeline_entries() -> None:
             "Mongolia is willing to establish friendly relations with China, he added.",
             "pronoun speaker: he",
         ),
+        (
+            "China will keep its energy policy unchanged for the next five years, it added.",
+            "pronoun speaker: it",
+        ),
         ("The problem is that no one knows how many sailors died.", "refers back: The problem"),
     ],
 )
