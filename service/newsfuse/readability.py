@@ -643,8 +643,6 @@ def _introductions(text: str) -> tuple[set[str], set[str]]:
         if len(people) >= 2 or any(t in _ROLE_TITLES for t in words):
             full.add(" ".join(people))
             full.add(people[-1])
-            if len(people) >= 2:
-                full.add(people[0])  # "Larry David" introduces "Larry" too
         elif len(words) == 1:
             single.add(words[0])
     return full, single
@@ -675,7 +673,7 @@ _AGE_APPOSITIVE = re.compile(r"\b[A-Z][\w'’-]+\s+([A-Z][\w'’-]+),\s*\d{1,3},
 
 
 def known_surnames(texts: Iterable[str]) -> frozenset[str]:
-    """Surnames (and first names) of people the cluster's sentences name in full.
+    """Surnames of people the cluster's sentences name in full.
 
     Passed to ``needs_antecedent`` to tell a surname standing alone ("Paddock said") from a
     place, a people or an organisation ("Moscow said", "Indian tribes"). A word counts when
@@ -687,13 +685,9 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     candidates: set[str] = set()
     person: set[str] = set()
     place: set[str] = set()
-    names: set[str] = set()
-    lower: set[str] = set()
     for text in texts:
         full, _ = _introductions(text)
-        names |= {name for name in full if " " in name}
         candidates |= {name for name in full if " " not in name and len(name) > 2}
-        lower.update(re.findall(r"\b[a-z]{3,}\b", text))
         person.update(_AGE_APPOSITIVE.findall(text))  # "Manfred Hoeppner, 65, was convicted"
         for run in _name_runs(text):
             last = run.words[-1]
@@ -707,15 +701,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
             )
             if titled or spoke:
                 person.add(last)
-    surnames = (candidates & person) - place - _INSTITUTIONS
-    # First names of those people ("Larry" of "Larry David"): alone, they need the full name
-    # as much as a surname does; not one the cluster also writes as a word ("Will", "Mark").
-    first = {
-        parts[0]
-        for parts in (name.split() for name in names)
-        if parts[-1] in surnames and len(parts[0]) > 2 and parts[0].lower() not in lower
-    }
-    return frozenset(surnames | (first - place - _INSTITUTIONS - _ROLE_TITLES - _NOT_NAMES))
+    return frozenset((candidates & person) - place - _INSTITUTIONS)
 
 
 def _stem(word: str) -> str:
