@@ -46,8 +46,9 @@ from newsfuse.types import (
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Update summaries: how many times selection is redone after dropping facts already seen.
-_UPDATE_ROUNDS = 6
+#: How many times selection is redone after leaving out facts it cannot use: facts a seen
+#: article told (update summaries), and facts whose sentence cannot stand where it falls.
+_SELECT_ROUNDS = 6
 
 _WARMUP_DOCUMENTS = (
     Document(
@@ -237,9 +238,11 @@ class Pipeline:
         )
         surnames = known_surnames(s.text for s in sentences)
         shown = story.shown_members(ranked, sentences, surnames)
-        candidates = ranked
-        known: set[int] = set()
-        for _ in range(_UPDATE_ROUNDS):
+        known: set[int] = set()  # told by an article the reader has seen
+        unplaced: set[int] = set()  # no member reads well where the fact falls
+        for round_ in range(_SELECT_ROUNDS):
+            last = round_ == _SELECT_ROUNDS - 1
+            candidates = [f for f in ranked if f.cluster.id not in known | unplaced]
             lead = story.choose_lead(
                 candidates, sentences, parsed, dedup.evidence, shown, seen=seen
             )
@@ -256,26 +259,31 @@ class Pipeline:
                 lead=lead,
                 shown=shown,
             )
-            if not seen:
-                break
             # Update summary: what a seen article tells is not news. Checked for the facts
             # selection wants (lazily: the check reads pairs), then selected again.
             stale = {
                 f.cluster.id
                 for f in picked
-                if f.cluster.id not in known
+                if seen
+                and f.cluster.id not in known
                 and story.told_by_seen(f, sentences, seen, dedup.evidence, self.scorer)
             }
-            if not stale:
+            if stale:
+                known |= stale
+                if not last:
+                    continue
+                picked = [f for f in picked if f.cluster.id not in known]
+                if lead is not None and lead.cluster.id in known:
+                    lead = None
+            dates = story.fact_dates(picked, sentences, parsed, dedup.evidence, self.scorer)
+            ordered = story.order(picked, sentences, dates, lead=lead)
+            selected, shown_sentences = story.place_openers(ordered, shown, sentences, surnames)
+            # A fact left out here (a surname no earlier sentence introduced) frees its words
+            # for another fact: selected again without it.
+            dropped = {f.cluster.id for f in ordered} - {f.cluster.id for f in selected}
+            if not dropped:
                 break
-            known |= stale
-            candidates = [f for f in candidates if f.cluster.id not in known]
-        picked = [f for f in picked if f.cluster.id not in known]
-        if lead is not None and lead.cluster.id in known:
-            lead = None
-        dates = story.fact_dates(picked, sentences, parsed, dedup.evidence, self.scorer)
-        ordered = story.order(picked, sentences, dates, lead=lead)
-        selected, shown_sentences = story.place_openers(ordered, shown, sentences, surnames)
+            unplaced |= dropped
         canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
         conflicts = find_conflicts(
             sentences,

@@ -256,3 +256,22 @@ def test_the_example_tells_the_budapest_plan_once(pipeline, example_paths, words
     # Three outlets' ways of telling the plan (each with a detail of its own): only one shows.
     ways = ("face-to-face talks in Hungary", "announced plans for a summit", "agreed-upon location")
     assert sum(any(way in t for t in texts) for way in ways) <= 1
+
+
+def test_a_fact_that_cannot_stand_where_it_falls_frees_its_place(pipeline, monkeypatch):
+    # place_openers leaves out a fact whose sentence cannot stand where it falls (a surname
+    # no earlier sentence introduced); selection then runs again without it, so the summary
+    # is not left a sentence short.
+    options = SummaryOptions(max_sentences=2)
+    before = pipeline.prepare([LATE, EARLY], options)
+    assert len(before.selected) == 2
+    refused = before.selected[-1].cluster.id
+    real = story.place_openers
+
+    def refusing(facts, shown, sentences, surnames):
+        return real([f for f in facts if f.cluster.id != refused], shown, sentences, surnames)
+
+    monkeypatch.setattr(story, "place_openers", refusing)
+    after = pipeline.prepare([LATE, EARLY], options)
+    assert len(after.selected) == 2
+    assert refused not in {f.cluster.id for f in after.selected}
