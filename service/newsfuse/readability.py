@@ -397,14 +397,15 @@ _DUMMY_IT = re.compile(
     re.IGNORECASE,
 )
 _CONNECTIVES = re.compile(
-    r"^(?:also|but|and|or|nor|however|meanwhile|moreover|furthermore|further|still,|yet|thus"
-    r"|therefore|hence|consequently|accordingly|instead|nevertheless|nonetheless|besides,"
+    r"^(?:also|but|and|or|nor|however|meanwhile|moreover|furthermore|further|still(?=,)|yet|thus"
+    r"|therefore|hence|consequently|accordingly|instead|nevertheless|nonetheless|besides(?=,)"
+    r"|rather(?=,)"
     r"|otherwise|then|later|afterward|afterwards|subsequently|similarly|likewise|indeed"
-    r"|additionally|again,|finally,|elsewhere|conversely|regardless|in\s+addition(?!\s+to)"
+    r"|additionally|again(?=,)|finally(?=,)|elsewhere|conversely|regardless|in\s+addition(?!\s+to)"
     r"|in\s+fact|in\s+turn|in\s+return|in\s+response(?!\s+to)|in\s+contrast(?!\s+to)"
     r"|by\s+contrast|on\s+the\s+other\s+hand|at\s+the\s+same\s+time|as\s+a\s+result(?!\s+of)"
-    r"|for\s+example|for\s+instance|even\s+so|even\s+then|so,|so\s+(?=the\b|it\b|he\b|she\b"
-    r"|they\b|we\b)|now,|there,|earlier(?!\s+(?:this|last|in)\b)|too,|as\s+well,"
+    r"|for\s+example|for\s+instance|even\s+so|even\s+then|so(?=,)|so\s+(?=the\b|it\b|he\b|she\b"
+    r"|they\b|we\b)|now(?=,)|there(?=,)|earlier(?!\s+(?:this|last|in)\b)|too(?=,)|as\s+well(?=,)"
     r"|not\s+only\s+that|what'?s\s+more|on\s+top\s+of\s+that|all\s+the\s+same|after\s+that"
     r"|before\s+that|since\s+then|by\s+then|until\s+then|at\s+that\s+time|that\s+same)\b",
     re.IGNORECASE,
@@ -471,6 +472,11 @@ _DEFINING = re.compile(
     re.IGNORECASE,
 )
 _DETERMINERS = frozenset("the a an his her their its our my this these those".split())
+# A sentence adverb before the subject: what follows it must stand alone as an opening would.
+_HEDGE = re.compile(
+    r"^(Maybe|Perhaps|Probably|Possibly|Apparently|Clearly|Obviously|Certainly|Surely"
+    r"|Undoubtedly|Evidently|Of\s+course|No\s+doubt),?\s+"
+)
 # "One would create 15,000 vouchers": one of what? "All were targeted at …": all of what?
 _ONE_OF_THEM = re.compile(
     r"^(?:One|Another|The\s+other|All|Most|None|Each|Several|Neither|Either)\s+(?:would|will"
@@ -815,6 +821,10 @@ def needs_antecedent(
             return f"connective opener: {m.group(0).rstrip(',').strip()}"
         if reason := _opening_reason(opener, introduced):
             return reason
+        hedge = _HEDGE.match(opener)  # "Maybe they are accustomed": who are "they"?
+        rest = opener[hedge.end() :] if hedge else ""
+        if hedge and (reason := _opening_reason(rest[:1].upper() + rest[1:], introduced)):
+            return f"{hedge.group(1).lower()} + {reason}"
         if (phrase := _OPENING_PHRASE.match(opener)) and (
             reason := _phrase_reason(phrase, introduced)
         ):

@@ -205,6 +205,12 @@ def test_timeline_entries() -> None:
         ("One would create about 15,000 new housing vouchers.", "of them"),
         ("All were targeted at military commandant buildings in Chechnya.", "of them"),
         ("None have been charged with a crime.", "of them"),
+        # Read side by side at a3f67ae.
+        ("Rather, they believe that evolution is only a theory.", "connective opener: Rather"),
+        ("Maybe they are accustomed to a slower pace.", "maybe + pronoun opener: They"),
+        # Connectives written with their comma ("Still,", "Besides,") were never matched.
+        ("Still, the talks went on through the night.", "connective opener: Still"),
+        ("Besides, the law is clear on the matter.", "connective opener: Besides"),
         ("Both later switched parties and both have come home to fight.", "pronoun opener: Both"),
         ("The union is expecting that those workers will remain.", "refers back: The union"),
         ("Other countries have offered to help with the rescue.", "refers back: Other"),
