@@ -21,6 +21,7 @@ passed over for another member of its fact cluster or another fact.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -135,7 +136,7 @@ _LOWER_START_OK = frozenset(
 _TIMELINE_LABEL = re.compile(
     r"^\s*(?:(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?|January|February|March|April"
     r"|May|June|July|August|September|October|November|December)\s+\d{1,2}(?:,\s*\d{4})?\s*"
-    r"(?:[:.]\s*)?(?:--|—|:)|^\s*(?:19|20)\d\d\s*(?::|--|—)\s",
+    r"(?:[:.]\s*)?(?:--|—|:|_(?=\s))|^\s*(?:19|20)\d\d\s*(?::|--|—|_)\s",
 )
 
 
@@ -366,7 +367,8 @@ def leading_debris(line: str, *, first: bool = False) -> tuple[int, str] | None:
 
 
 def is_timeline_entry(text: str) -> bool:
-    """A line that opens with a date label: "Aug. 14 -- ...", "1999: ..."."""
+    """A line that opens with a date label: "Aug. 14 -- ...", "1999: ...", "May 30 _ ..." (the
+    New York Times wire writes its dashes as "_")."""
     return _TIMELINE_LABEL.match(text) is not None
 
 
@@ -463,6 +465,22 @@ _DEFINITE = re.compile(
     + r")(?:e?s)?|(?P<body>" + _BODY_ANAPHORS + r"))(?![\w-])(?P<rest>.{0,40})",
     re.IGNORECASE | re.DOTALL,
 )
+# A person known by a role, perhaps with a nationality ("The Mongolian minister", "The
+# spokesman"): which one? One person only ("The actors said the play would go on" names a
+# group the story is about). Unique offices ("The Russian president") and capitalised titles
+# ("The Foreign Minister") are not here.
+_ROLE_ANAPHORS = (
+    "minister|spokesman|spokeswoman|spokesperson|diplomat|envoy|ambassador|lawyer|attorney"
+    "|judge|senator|lawmaker|legislator|commander|officer|scientist|researcher"
+    "|doctor|physician|author|writer|leader|director|chairman|activist"
+    "|witness|resident|worker|soldier|player|coach|singer|actor|actress|professor|priest"
+)
+_ROLE_DEFINITE = re.compile(
+    r"^The\s+(?:(?-i:[a-z][a-z'’-]*)\s+)?(?:(?-i:[A-Z][a-z]+(?:ian|an|ese|ish|i|ch))\s+)?"
+    r"(?:(?-i:[a-z][a-z'’-]*)\s+)?(?P<noun>" + _ROLE_ANAPHORS + r")(?![\w-])"
+    r"(?P<rest>.{0,40})",
+    re.DOTALL,
+)
 # What may follow the noun and spell out which one is meant ("The decision to scrap the
 # meeting", "The report by the Census Bureau", "The two countries' leaders" is not one).
 _DEFINING = re.compile(
@@ -524,6 +542,15 @@ _TRAILING_SPEAKER = re.compile(
 _SAID_THIS = re.compile(
     r"\b(?:said|says|stated|stressed|noted|made|added|announced|repeated)\s+(?:(this|so)"
     r"(?=\s+(?:during|at|in|on|when|while|after|before|to|as)\b|\s*[.,;])|(that)(?=\s*[.,;]))",
+    re.IGNORECASE,
+)
+# "one-third that many", "twice that much", "by that much.": a quantity told before. Not
+# "said that many residents fled" (a "that" clause).
+_THAT_MANY = re.compile(
+    r"\b(?:(?:half|twice|thrice|double|triple|quadruple|(?:one|two|three)-(?:half|third|"
+    r"quarter|fourth|fifth|tenth)s?|(?:a|one)\s+(?:half|third|quarter|fifth|tenth)\s+of|"
+    r"\w+\s+times)\s+that\s+(many|much|number|amount|figure|sum)\b"
+    r"|that\s+(many|much)(?=\s*[.,;:!?]|\s*$))",
     re.IGNORECASE,
 )
 # "said here", "met here": the place was the dateline, which a summary never shows.
@@ -600,6 +627,7 @@ class _Run:
     words: tuple[str, ...]
     before: str
     after: str
+    possessive: bool = False  # the last word was written "Locke's"
 
 
 def _name_runs(text: str) -> list[_Run]:
@@ -609,11 +637,11 @@ def _name_runs(text: str) -> list[_Run]:
     current: list[str] = []
     start = 0
 
-    def close(end: int) -> None:
+    def close(end: int, possessive: bool = False) -> None:
         if current:
             before = tokens[start - 1] if start else ""
             after = tokens[end] if end < len(tokens) else ""
-            runs.append(_Run(tuple(current), before, after))
+            runs.append(_Run(tuple(current), before, after, possessive))
 
     for i, token in enumerate(tokens):
         bare = _possessive_free(token)
@@ -622,7 +650,7 @@ def _name_runs(text: str) -> list[_Run]:
                 start = i
             current.append(bare)
             if bare != token:  # a possessive ends the name
-                close(i + 1)
+                close(i + 1, possessive=True)
                 current = []
             continue
         if current and token in _NAME_PARTICLES:
@@ -685,29 +713,48 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     place, a people or an organisation ("Moscow said", "Indian tribes"). A word counts when
     it ends a name written with a first name or a title, something in the cluster shows it
     is a person (a title or "Mr." before it, a speech verb next to it: "Locke said", "said
-    Locke", an age after it: "Manfred Hoeppner, 65,") and nothing shows it is a place ("in
-    Moscow", "from Quebec").
+    Locke", an age after it: "Manfred Hoeppner, 65,") more often than something shows it is
+    a place ("in Moscow", "from Quebec"; "correspondence from Gingrich" reads like one too).
     """
+    texts = list(texts)
+    # Words the cluster also writes in lower case: "New" opening "New Microsoft filings
+    # allege ..." is not a first name.
+    lower = {w for text in texts for w in re.findall(r"(?<![\w'’-])[a-z][a-z'’-]+", text)}
     candidates: set[str] = set()
-    person: set[str] = set()
-    place: set[str] = set()
+    person: Counter[str] = Counter()
+    place: Counter[str] = Counter()
     for text in texts:
         full, _ = _introductions(text)
-        candidates |= {name for name in full if " " not in name and len(name) > 2}
+        opening = text.split(maxsplit=1)[0] if text.strip() else ""
+        doubtful = {
+            name.split()[-1]
+            for name in full
+            if " " in name and name.split()[0] == opening and opening.lower() in lower
+        }
+        sure = {name.split()[-1] for name in full if " " in name} - doubtful
+        candidates |= {
+            name
+            for name in full
+            if " " not in name and len(name) > 2 and (name in sure or name not in doubtful)
+        }
         person.update(_AGE_APPOSITIVE.findall(text))  # "Manfred Hoeppner, 65, was convicted"
         for run in _name_runs(text):
             last = run.words[-1]
-            if run.before.lower() in _PLACE_BEFORE:
-                place.update(run.words)
             titled = any(w in _PERSON_TITLES or w in _HONORIFICS for w in run.words[:-1])
+            # "in Moscow" shows a place; "in Ms. Bisek's possession" and "in Gingrich's
+            # notice" do not.
+            if run.before.lower() in _PLACE_BEFORE and not titled and not run.possessive:
+                place.update(run.words)
             # "Locke said", "said Locke." (not "the Committee Against Smoking say", "said
             # Islamic militants").
             spoke = (run.after.lower() in _SPEECH and run.before.lower() not in _ARTICLES) or (
                 run.before.lower() in ("said", "says") and run.after in ("", ".", ",", ";")
             )
             if titled or spoke:
-                person.add(last)
-    return frozenset((candidates & person) - place - _INSTITUTIONS)
+                person[last] += 1
+    # A person is said to do things more often than "from Gingrich" makes him look a place.
+    people = {name for name in candidates if person[name] > place[name]}
+    return frozenset(people - _INSTITUTIONS)
 
 
 def _stem(word: str) -> str:
@@ -837,6 +884,8 @@ def needs_antecedent(
         return f"pronoun speaker: {speaker.group(1)}"
     if said := _SAID_THIS.search(_outside_quotes(s)):
         return f"refers back: said {said.group(1) or said.group(2)}"
+    if many := _THAT_MANY.search(_outside_quotes(s)):
+        return f"refers back: that {many.group(1) or many.group(2)}"
     if _HERE.search(_outside_quotes(s)):
         return "here: the place of a dateline"
     head = " ".join(s.split()[:16])
@@ -875,6 +924,11 @@ def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
     m = _DEFINITE.match(opener)
     if m and (reason := _definite_reason(m, introduced)):
         return reason
+    role = _ROLE_DEFINITE.match(opener)
+    if role and not _DEFINING.match(role.group("rest")):
+        noun = role.group("noun")
+        if noun not in introduced and _stem(noun) not in introduced:
+            return f"refers back: {opener[: role.start('rest')].strip()}"
     return None
 
 
