@@ -394,7 +394,8 @@ _DUMMY_IT = re.compile(
     r"^It\s+" + _COPULA + r"\s+(?:not\s+|also\s+|still\s+|now\s+|only\s+|just\s+|too\s+|so\s+"
     r"|very\s+|more\s+|less\s+|no\s+longer\s+|immediately\s+|yet\s+)*"
     r"(?:(?:the\s+(?:first|second|third|last|latest|only)\s+time\b(?!\s+such))"
-    r"|(?:(?!\w+ed\s+to\b)[\w,-]+\s+){0,5}(?:that|to|whether|if|how|why|what|when|where|who"
+    r"|(?:(?!\w+ed\s+(?:to|as|by)\b)[\w,-]+\s+){0,5}(?:that|to|whether|if|how|why|what|when"
+    r"|where|who"
     r"|since|for|before|until)\b)",
     re.IGNORECASE,
 )
@@ -495,6 +496,16 @@ _HEDGE = re.compile(
     r"^(Maybe|Perhaps|Probably|Possibly|Apparently|Clearly|Obviously|Certainly|Surely"
     r"|Undoubtedly|Evidently|Of\s+course|No\s+doubt),?\s+"
 )
+# A short lead-in before a pronoun ("More recently, it's been hyped", "In response, they"):
+# nothing in it can be what the pronoun means.
+_LEAD_IN_PRONOUN = re.compile(
+    r"^[A-Z][a-z]+(?:\s+[a-z]+){0,3},\s+(he|she|it|they|his|her|its|their)(?:['’](?:s|re|ve|ll|d))?\b"
+)
+# The writer speaking ("In my garden I used native viburnums"): a column's voice, which a
+# summary of the news cannot take over. Reported speech without quotation marks ("We will
+# not give up, he said") is left alone.
+_FIRST_PERSON = re.compile(r"(?<![\w'’-])(I|my|me|we|our|us)(?![\w'’-])")
+_REPORTED = re.compile(r"\b(?:" + _SPEECH_VERBS + r")\b", re.IGNORECASE)
 # "One would create 15,000 vouchers": one of what? "All were targeted at …": all of what?
 _ONE_OF_THEM = re.compile(
     r"^(?:One|Another|The\s+other|All|Most|None|Each|Several|Neither|Either)\s+(?:would|will"
@@ -505,7 +516,9 @@ _ONE_OF_THEM = re.compile(
 _OTHER = re.compile(r"^Other\s+(?!than\b)[a-z]")
 _OF_THEM = re.compile(
     r"^\W*(?:one|two|three|some|many|most|all|none|each|few|several|both|either|neither|half"
-    r"|much|any|the\s+rest|the\s+majority|a\s+third|the\s+first|the\s+second|the\s+last)"
+    r"|much|any|the\s+rest|the\s+majority|a\s+third|the\s+first|the\s+second|the\s+last"
+    r"|(?:more\s+than\s+|fewer\s+than\s+|less\s+than\s+|about\s+|nearly\s+|almost\s+|at\s+least\s+)?"
+    r"\d[\d,.]*)"
     r"\s+of\s+(?:them|those|these|which|whom|it|us)\b",
     re.IGNORECASE,
 )
@@ -589,6 +602,11 @@ _INSTITUTIONS = frozenset(
     " Foundation Party Union Company Corp Inc Group Times Post News Press Agency Network"
     " Organization Program Project Fund Bank Society Club League Conference House Senate"
     " Congress Army Navy Police Internet Web Net God Jr Sr Jr. Sr. II III".split()
+)
+# "President Boris Yeltsin Saturday signed ...", "... said Sunday.": days are no surnames.
+_CALENDAR = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April"
+    " May June July August September October November December".split()
 )
 _ARTICLES = frozenset(("the", "a", "an"))
 _FUNCTION_WORDS = frozenset(
@@ -677,6 +695,15 @@ def _introductions(text: str) -> tuple[set[str], set[str]]:
         if len(people) >= 2 or any(t in _ROLE_TITLES for t in words):
             full.add(" ".join(people))
             full.add(people[-1])
+            # A two-word name may be written surname first ("Cheung Tze-keung", "Zhang
+            # Zhongqi", "Doje Cering"): either word alone needs the full name before it.
+            if (
+                len(people) == 2
+                and len(words) == 2
+                and people[-1].rstrip(".") not in _INSTITUTIONS
+                and people[0] not in _INSTITUTIONS
+            ):
+                full.add(people[0])
         elif len(words) == 1:
             single.add(words[0])
     return full, single
@@ -754,7 +781,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
                 person[last] += 1
     # A person is said to do things more often than "from Gingrich" makes him look a place.
     people = {name for name in candidates if person[name] > place[name]}
-    return frozenset(people - _INSTITUTIONS)
+    return frozenset(people - _INSTITUTIONS - _CALENDAR)
 
 
 def _stem(word: str) -> str:
@@ -876,6 +903,8 @@ def needs_antecedent(
             reason := _phrase_reason(phrase, introduced)
         ):
             return reason
+        if lead_in := _LEAD_IN_PRONOUN.match(opener):
+            return f"pronoun after the opening phrase: {lead_in.group(1)}"
     if s.lstrip("(").startswith((*_OPEN_QUOTES, "‘", "'")) and (
         speaker := _QUOTE_SPEAKER.search(s)
     ):
@@ -884,6 +913,8 @@ def needs_antecedent(
         return f"pronoun speaker: {speaker.group(1)}"
     if said := _SAID_THIS.search(_outside_quotes(s)):
         return f"refers back: said {said.group(1) or said.group(2)}"
+    if (me := _FIRST_PERSON.search(_outside_quotes(s))) and not _REPORTED.search(s):
+        return f"first person: {me.group(1)}"
     if many := _THAT_MANY.search(_outside_quotes(s)):
         return f"refers back: that {many.group(1) or many.group(2)}"
     if _HERE.search(_outside_quotes(s)):
@@ -903,15 +934,18 @@ def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
         return "of them"
     if _OTHER.match(opener):
         return "refers back: Other"
-    first = re.match(r"[A-Za-z']+", opener)
-    word = first.group(0) if first else ""
+    first = re.match(r"[A-Za-z'’]+", opener)
+    word = re.sub(r"['’](?:s|re|ve|ll|d)$", "", first.group(0)) if first else ""  # "It's"
     lower = word.lower()
     if lower in _PRONOUNS:
         rest = opener[len(word) :].split()
         following = _possessive_free(rest[0].lower().strip(",.;:")) if rest else ""
+        # "It's unclear whether ...", "It's been ten years since ...": a dummy "it" too.
+        expanded = re.sub(r"^It['’]s\s+been\b", "It has been", opener)
+        expanded = re.sub(r"^It['’]s\b", "It is", expanded)
         exempt = (
             (lower in ("this", "these") and following in _TIME_NOUNS)
-            or (lower == "it" and _DUMMY_IT.match(opener) is not None)
+            or (lower == "it" and _DUMMY_IT.match(expanded) is not None)
             or (
                 lower == "both"
                 and " and " in " ".join(rest[:6])
@@ -948,7 +982,14 @@ def _phrase_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:
     phrase = m.group("object")
     if reason := _opening_reason(phrase[:1].upper() + phrase[1:], introduced):
         return f"opening phrase: {reason}"
-    subject = re.match(r"[A-Za-z']+", m.group("rest"))
+    rest = re.sub(r"^(?:though|however|too|also|still|then),\s*", "", m.group("rest"))
+    if (
+        re.match(r"(?:this|these)\s+[a-z]", rest)
+        and not any(_is_cap(t) for t in _tokens(phrase))
+        and (reason := _opening_reason(rest[:1].upper() + rest[1:], introduced))
+    ):
+        return f"after the opening phrase: {reason}"
+    subject = re.match(r"[A-Za-z']+", rest)
     if (
         subject
         and subject.group(0).lower() in _PERSONAL

@@ -424,3 +424,47 @@ def test_a_person_known_by_a_role_needs_to_be_named_first() -> None:
     assert needs_antecedent("The Foreign Minister met Albright.") is None
     assert needs_antecedent("The minister of defense resigned on Monday.") is None
     assert needs_antecedent("The actors said the play would go on.") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # Editors' notes on 12 DUC 2006 summaries nobody had read (2026-12-03).
+        ("It's been hyped as a cure for arthritis.", "pronoun opener: It"),
+        ("That's Io, a moon of Jupiter that is sort of an energy hell.", "pronoun opener: That"),
+        ("More recently, it's been hyped as a cure.", "pronoun after the opening phrase: it"),
+        ("More than 400 of them were born in South Korea.", "of them"),
+        ("In my Western New York garden I used native viburnums.", "first person: my"),
+    ],
+)
+def test_more_openings_that_need_an_antecedent(text: str, reason: str) -> None:
+    assert needs_antecedent(text) == reason
+
+
+def test_openings_with_a_contraction_or_a_voice_that_stand_alone() -> None:
+    assert needs_antecedent("It's unclear whether the plan will work.") is None
+    assert needs_antecedent("It's been ten years since the war ended.") is None
+    assert needs_antecedent("Last year, the company earned $3 million.") is None
+    # Reported speech without quotation marks is the speaker's voice, not the writer's.
+    assert not str(needs_antecedent("We will not give up, Clinton said.")).startswith("first")
+    # "this crime" after an opening phrase refers back all the same.
+    reason = needs_antecedent("Unlike perjury, this crime may be committed without an oath.")
+    assert reason is not None and reason.startswith("after the opening phrase")
+
+
+def test_a_name_written_surname_first_and_days_that_are_no_names() -> None:
+    sources = [
+        "Zhang Xingfeng, director of the criminal investigation bureau, spoke to reporters.",
+        "Many of the plans were made, Zhang said, in one of 50 properties.",
+        "President Boris Yeltsin Saturday signed a revised adoption law.",
+        "The law was signed, officials said Saturday.",
+        "Monsanto Co. said it would appeal.",
+    ]
+    surnames = known_surnames(sources)
+    assert "Zhang" in surnames
+    assert "Saturday" not in surnames
+    assert "Monsanto" not in surnames
+    lone = "Of the members, 18 were Hong Kong residents, Zhang said."
+    assert needs_antecedent(lone, surnames=surnames) == "surname alone: Zhang"
+    told = names_introduced(["Zhang Xingfeng described the gang."])
+    assert needs_antecedent(lone, told, surnames=surnames) is None
