@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -862,6 +862,70 @@ def _lone_surnames(
     return None
 
 
+# "the samples", "the power station", "the Continental plane": a definite noun phrase whose
+# head its source introduced a few sentences before ("took soil samples", "a solar power
+# station", "a Continental Airlines DC-10 ... the plane").
+_THE_PHRASE = re.compile(
+    r"(?<![\w-])[Tt]he\s+(?P<w1>[A-Za-z][\w'’-]*)(?:\s+(?P<w2>[a-z][a-z-]{2,}))?"
+)
+_FIRST_MENTION = (
+    r"(?<![\w-])(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|some|several"
+    r"|\d[\d,]*)\s+(?:[\w'’-]+\s+){{0,3}}(?:{noun}|{stem})(?:s|es)?(?![\w-])"
+)
+# A plural first mentioned without an article ("took soil samples").
+_BARE_PLURAL = r"(?<![\w-])(?<!the\s)(?<!The\s){noun}(?![\w-])"
+# Things a news story names without introducing them.
+_UNIQUE_NOUNS = frozenset(
+    "government police military army public press world nation country economy people media"
+    " internet war".split()
+)
+#: How many sentences back in its source a first mention is looked for.
+SOURCE_CONTEXT = 6
+
+
+def told_before_in_source(
+    text: str, earlier: Sequence[str], introduced: Collection[str] = frozenset()
+) -> str | None:
+    """A definite noun phrase whose thing the source introduced before this sentence.
+
+    ``earlier`` are the sentences before ``text`` in its own document (nearest last).
+    Returns ``refers back: the samples`` when "the samples" names something an earlier
+    sentence introduced ("soil samples", "a sample") and the summary so far has not
+    (``introduced``, as from ``names_introduced``); ``None`` otherwise.
+    """
+    if not earlier:
+        return None
+    body = _outside_quotes(text)
+    context = " ".join(earlier[-SOURCE_CONTEXT:])
+    for m in _THE_PHRASE.finditer(body):
+        heads = [w for w in (m.group("w2"), m.group("w1")) if w and w[:1].islower()]
+        for head in heads:
+            noun = head.lower()
+            if (
+                len(noun) < 3
+                or noun in _FUNCTION_WORDS
+                or noun in _TIME_NOUNS
+                or noun in _UNIQUE_NOUNS
+            ):
+                continue
+            stem = _stem(noun)
+            if noun in introduced or stem in introduced:
+                continue
+            after = body[m.end() :] if head == m.group("w2") else body[m.start("w1") + len(head) :]
+            if _DEFINING.match(after):
+                continue
+            first = _FIRST_MENTION.format(noun=re.escape(noun), stem=re.escape(stem))
+            plural = noun.endswith("s") and re.search(
+                _BARE_PLURAL.format(noun=re.escape(noun)), context
+            )
+            if plural or re.search(first, context, re.IGNORECASE):
+                phrase = body[m.start() : m.start("w1") + len(m.group("w1"))]
+                if head == m.group("w2"):
+                    phrase = body[m.start() : m.end()]
+                return f"refers back: {phrase} (told earlier in its source)"
+    return None
+
+
 def needs_antecedent(
     text: str,
     introduced: Collection[str] = frozenset(),
@@ -1022,5 +1086,6 @@ __all__ = [
     "known_surnames",
     "names_introduced",
     "needs_antecedent",
+    "told_before_in_source",
     "quote_depths",
 ]

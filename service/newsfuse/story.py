@@ -18,15 +18,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
 from newsfuse.readability import (
+    SOURCE_CONTEXT,
     is_debris,
     names_introduced,
     needs_antecedent,
     not_a_statement,
+    told_before_in_source,
 )
 from newsfuse.support import Evidence, SupportScorer
 from newsfuse.timeline import fact_date, infer_cluster_dates, stated_date
@@ -290,11 +292,36 @@ def showable(sentence: Sentence) -> bool:
     return not (sentence.unfit or is_debris(sentence.text) or not_a_statement(sentence.text))
 
 
-def fit_to_show(sentence: Sentence, introduced: frozenset[str], surnames: frozenset[str]) -> bool:
-    """Whether a sentence may be shown where ``introduced`` is what the summary has told."""
+def fit_to_show(
+    sentence: Sentence,
+    introduced: frozenset[str],
+    surnames: frozenset[str],
+    earlier: Sequence[str] = (),
+) -> bool:
+    """Whether a sentence may be shown where ``introduced`` is what the summary has told.
+
+    ``earlier`` are the sentences before it in its own document: "the samples" is refused
+    when they introduced the samples and the summary has not.
+    """
     if not showable(sentence):
         return False
-    return needs_antecedent(sentence.text, introduced, surnames=surnames) is None
+    if needs_antecedent(sentence.text, introduced, surnames=surnames) is not None:
+        return False
+    return told_before_in_source(sentence.text, earlier, introduced) is None
+
+
+def _earlier_in_source(sentences: Sequence[Sentence]) -> Callable[[int], list[str]]:
+    """For a sentence (by position), the sentences before it in its document."""
+    by_doc: dict[int, dict[int, str]] = {}
+    for s in sentences:
+        by_doc.setdefault(s.doc, {})[s.index] = s.text
+
+    def earlier(m: int) -> list[str]:
+        s = sentences[m]
+        texts = by_doc[s.doc]
+        return [texts[k] for k in range(max(0, s.index - SOURCE_CONTEXT), s.index) if k in texts]
+
+    return earlier
 
 
 def _standalone_reason(reason: str | None) -> bool:
@@ -336,18 +363,23 @@ def place_openers(
 ) -> tuple[list[RankedFact], list[int]]:
     """The facts in order with the sentence to show each, checked in context.
 
-    A sentence whose lone surname no earlier sentence introduced is swapped for a member of
-    its fact that reads well there, or left out.
+    A sentence whose lone surname no earlier sentence introduced, or that names with "the"
+    what its source introduced just before ("the samples") and the summary has not, is
+    swapped for a member of its fact that reads well there, or left out.
     """
     kept: list[RankedFact] = []
     chosen: list[int] = []
     texts: list[str] = []
+    earlier = _earlier_in_source(sentences)
     for fact in facts:
         introduced = names_introduced(texts)
         options = [shown.get(fact.cluster.id, fact.cluster.representative)] + [
             m for m in fact.cluster.members if m != shown.get(fact.cluster.id)
         ]
-        pick = next((m for m in options if fit_to_show(sentences[m], introduced, surnames)), None)
+        pick = next(
+            (m for m in options if fit_to_show(sentences[m], introduced, surnames, earlier(m))),
+            None,
+        )
         if pick is None:
             continue
         kept.append(fact)

@@ -16,6 +16,7 @@ from newsfuse.readability import (
     needs_antecedent,
     not_a_statement,
     quote_depths,
+    told_before_in_source,
 )
 
 
@@ -365,9 +366,8 @@ def test_a_person_named_after_from_or_in_is_still_a_person() -> None:
     )
     assert "Microsoft" not in companies
     assert "Gates" in companies  # "bill" is a word too, but not where the name stands
-    assert needs_antecedent("Bisek has asked a judge to block the subpoena.", surnames=surnames) == (
-        "surname alone: Bisek"
-    )
+    lone = "Bisek has asked a judge to block the subpoena."
+    assert needs_antecedent(lone, surnames=surnames) == "surname alone: Bisek"
 
 
 def test_a_quantity_told_before_needs_it() -> None:
@@ -468,3 +468,27 @@ def test_a_name_written_surname_first_and_days_that_are_no_names() -> None:
     assert needs_antecedent(lone, surnames=surnames) == "surname alone: Zhang"
     told = names_introduced(["Zhang Xingfeng described the gang."])
     assert needs_antecedent(lone, told, surnames=surnames) is None
+
+
+def test_a_definite_phrase_for_what_its_source_introduced_before() -> None:
+    # From editors' notes: "the samples", "the power station", "after the meeting".
+    assert told_before_in_source(
+        "Officials said the samples contained traces of Empta.",
+        ["The United States took soil samples near the factory."],
+    ) == "refers back: the samples (told earlier in its source)"
+    assert told_before_in_source(
+        "A Japanese institute helped the power station.",
+        ["Ningxia built a solar power station in 1998.", "It serves 300 homes."],
+    ) == "refers back: the power station (told earlier in its source)"
+    assert told_before_in_source(
+        "Bagabandy told reporters after the meeting.", ["Bagabandy held a meeting with Kohl."]
+    ) == "refers back: the meeting (told earlier in its source)"
+    # Told in the summary already, said in full, not introduced before, or known to all.
+    told = names_introduced(["Soil samples were taken near the plant."])
+    tested = "The samples were tested."
+    assert told_before_in_source(tested, ["Soil samples were taken."], told) is None
+    defined = "The report by the Census Bureau came out."
+    assert told_before_in_source(defined, ["A report was due."]) is None
+    assert told_before_in_source("The samples were tested.", ["It rained."]) is None
+    assert told_before_in_source("The government said no.", ["A government aide spoke."]) is None
+    assert told_before_in_source("The samples were tested.", []) is None

@@ -275,3 +275,23 @@ def test_a_fact_that_cannot_stand_where_it_falls_frees_its_place(pipeline, monke
     after = pipeline.prepare([LATE, EARLY], options)
     assert len(after.selected) == 2
     assert refused not in {f.cluster.id for f in after.selected}
+
+
+def test_a_sentence_naming_what_its_source_introduced_gives_way_to_one_that_does_not():
+    # "the samples" points back to its source's "soil samples"; a summary that has not told
+    # them shows another member of the fact, or leaves the fact out.
+    sentences = [
+        Sentence(0, 0, 0, 10, "American inspectors took soil samples near the factory.", 0),
+        Sentence(0, 1, 11, 20, "Officials said the samples contained traces of Empta.", 0),
+        Sentence(1, 0, 0, 10, "Soil near the factory held traces of Empta, officials said.", 0),
+    ]
+    fact = RankedFact(FactCluster(0, (1, 2), (0, 1), 1), 1.0, 2, 0.0, 0.0, 0.0)
+    kept, chosen = story.place_openers([fact], {0: 1}, sentences, frozenset())
+    assert chosen == [2]
+    # Alone, the fact cannot be told at all.
+    alone = RankedFact(FactCluster(0, (1,), (0,), 1), 1.0, 1, 0.0, 0.0, 0.0)
+    assert story.place_openers([alone], {0: 1}, sentences, frozenset()) == ([], [])
+    # After a summary sentence that told the samples, it reads well.
+    told = RankedFact(FactCluster(1, (0,), (0,), 0), 1.0, 1, 0.0, 0.0, 0.0)
+    kept, chosen = story.place_openers([told, alone], {1: 0, 0: 1}, sentences, frozenset())
+    assert chosen == [0, 1]
