@@ -879,6 +879,12 @@ _UNIQUE_NOUNS = frozenset(
     "government police military army public press world nation country economy people media"
     " internet war".split()
 )
+# Words that follow a noun rather than continue it.
+_AFTER_A_NOUN = frozenset(
+    "is are was were has have had will would could can may might must should did does do"
+    " says said told in on at to for of by as with from into near after before during since"
+    " than that which who whose where when".split()
+)
 #: How many sentences back in its source a first mention is looked for.
 SOURCE_CONTEXT = 6
 
@@ -898,7 +904,14 @@ def told_before_in_source(
     body = _outside_quotes(text)
     context = " ".join(earlier[-SOURCE_CONTEXT:])
     for m in _THE_PHRASE.finditer(body):
-        heads = [w for w in (m.group("w2"), m.group("w1")) if w and w[:1].islower()]
+        w1, w2 = m.group("w1"), m.group("w2")
+        # "the samples contained", "the meeting." — the first word is the noun; in "the
+        # power station" or "the environmental and cultural values" it is not.
+        w1_is_head = w2 is None or (
+            w2 not in ("and", "or", "nor")
+            and (w2 in _AFTER_A_NOUN or w2.endswith("ed") or w2 in _FUNCTION_WORDS)
+        )
+        heads = [w for w in (w2, w1 if w1_is_head else None) if w and w[:1].islower()]
         for head in heads:
             noun = head.lower()
             if (
