@@ -919,6 +919,8 @@ def told_before_in_source(
                 or noun in _FUNCTION_WORDS
                 or noun in _TIME_NOUNS
                 or noun in _UNIQUE_NOUNS
+                or noun in _AFTER_A_NOUN
+                or noun in ("and", "or", "nor", "but")
             ):
                 continue
             stem = _stem(noun)

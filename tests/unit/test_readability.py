@@ -494,6 +494,7 @@ def test_a_definite_phrase_for_what_its_source_introduced_before() -> None:
     assert told_before_in_source("The samples were tested.", []) is None
     # Not the noun: an adjective before "and" (DUC 2007 D0716D-B), the first word of a compound.
     values = "Experts examine whether the environmental and cultural values are threatened."
-    assert told_before_in_source(values, ["It is an environmental disaster."]) is None
+    earlier = ["It is an environmental disaster and a scandal."]
+    assert told_before_in_source(values, earlier) is None
     station = "A Japanese institute helped the power station."
     assert told_before_in_source(station, ["There was a power outage."]) is None
