@@ -119,7 +119,9 @@ def test_the_reader_gives_a_pair_the_same_logit_whatever_it_is_read_with(shipped
     # ``_read`` is the model itself (``logits`` would answer the second time from its cache).
     together = reader._read(claims, sources)
     alone = [reader._read([c], [s])[0] for c, s in zip(claims, sources, strict=True)]
-    assert together.tolist() == alone
+    # Same padding and batch shape, so the same logit up to the rounding of the CPU's kernels:
+    # a busy CI machine once read 4.2663708 together and 4.2663713 alone.
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-4)
 
 
 def test_the_reader_reads_a_pair_once_per_process(shipped_scorer, monkeypatch):
