@@ -482,6 +482,28 @@ _ROLE_DEFINITE = re.compile(
     r"(?P<rest>.{0,40})",
     re.DOTALL,
 )
+# "The target is Napster", "The arrangement temporarily secures …", "The farm was sold":
+# a singular noun (at most one lower-case word before it) followed at once by a verb names
+# one thing the reader must already know. Plural groups ("The actors said …") are the
+# story's own subjects and pass, as do nouns the summary has used ("introduced").
+_BARE_DEFINITE = re.compile(
+    r"^The\s+(?:(?-i:[a-z][a-z'’-]*)\s+)?(?P<noun>(?-i:[a-z][a-z-]{2,}))\s+"
+    r"(?:(?P<verb>is|was|has|had|will|would|could|can|may|might|must|should|did|does"
+    r"|remains|remained|seems|seemed|appears|appeared)|(?!(?:family|ally|assembly|rally|supply|monopoly|anomaly|reply|july|italy)\s)"
+    r"(?-i:[a-z]+ly)\s+(?P<adverbial>(?-i:"
+    r"[a-z]+(?:s|ed))))(?![\w'’-])"
+)
+# Things a story names with "the" as everyone knows them ("The music industry has …").
+_SHARED_NOUNS = frozenset(
+    "industry market markets economy euro dollar yen weather sun moon earth planet sea"
+    " ocean public internet web climate environment navy administration parliament opposition"
+    " regime junta president cabinet senate congress legislature".split()
+)
+# "The first, in 1997, ended …": the first of what?
+_BARE_ORDINAL = re.compile(
+    r"^The\s+(?P<noun>first|second|third|fourth|last|latter|former|other)"
+    r"(?:\s*,|\s+(?:is|was|were|are|had|has|came|ended|began|took)\b)"
+)
 # What may follow the noun and spell out which one is meant ("The decision to scrap the
 # meeting", "The report by the Census Bureau", "The two countries' leaders" is not one).
 _DEFINING = re.compile(
@@ -1042,6 +1064,22 @@ def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
         noun = role.group("noun")
         if noun not in introduced and _stem(noun) not in introduced:
             return f"refers back: {opener[: role.start('rest')].strip()}"
+    if ordinal := _BARE_ORDINAL.match(opener):
+        return f"refers back: The {ordinal.group('noun')}"
+    bare = _BARE_DEFINITE.match(opener)
+    if bare:
+        noun = bare.group("noun")
+        singular = not noun.endswith("s") or noun.endswith(("ss", "us", "is"))
+        if (
+            singular
+            and noun not in _UNIQUE_NOUNS
+            and noun not in _SHARED_NOUNS
+            and noun not in _TIME_NOUNS
+            and noun not in _FUNCTION_WORDS
+            and noun not in introduced
+            and _stem(noun) not in introduced
+        ):
+            return f"refers back: {opener[: bare.end('noun')].strip()}"
     return None
 
 
