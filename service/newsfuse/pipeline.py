@@ -98,6 +98,7 @@ class Pipeline:
             nli_dir=settings.support_model,
             device=resolve_device(settings.device),
             reader=settings.support_reader,
+            dtype=settings.embed_dtype,
         )
         fuser = None
         if settings.model:

@@ -18,7 +18,7 @@ from typing import Any
 CPU_DTYPES = ("float32", "bfloat16", "int8", "auto")
 """Precisions of the seq2seq model on CPU (``seq2seq_cpu_dtype``)."""
 EMBED_DTYPES = ("auto", "float32", "bfloat16")
-"""Precisions of the sentence-embedding model (``embed_dtype``)."""
+"""Precisions of the MiniLM models (``embed_dtype``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +34,11 @@ class Settings:
     """torch intra-op threads on CPU; 0 keeps torch's default (one per core)."""
     embed_batch_size: int = 64
     embed_dtype: str = "auto"
-    """Precision of the sentence-embedding model: ``auto`` (bf16 on CPUs that compute it
-    natively — AMX / AVX512-BF16 — and fp16 on CUDA, else fp32), ``float32`` or ``bfloat16``.
-    bf16 changes pairwise cosines by < 0.01 on the example cluster."""
+    """Precision of the MiniLM models — the sentence embedder and the support scorer's pair
+    reader: ``auto`` (bf16 on CPUs that compute it natively — AMX / AVX512-BF16 — and fp16
+    on CUDA, else fp32), ``float32`` or ``bfloat16``. bf16 changes pairwise cosines by < 0.01
+    on the example cluster, enough to move a decision that sits at a threshold: set
+    ``float32`` where summaries must be the same on every machine."""
     embed_cache_mb: int = 32
     """Size of the process' cache of sentence embeddings (LRU, keyed by the sentence text
     with whitespace collapsed), shared by every request; about 1.8 KB a sentence, so 32 MB

@@ -532,10 +532,16 @@ class SupportScorer:
 
     @classmethod
     def load(
-        cls, *, nli_dir: str | None = None, device: str = "cpu", reader: bool = True
+        cls,
+        *,
+        nli_dir: str | None = None,
+        device: str = "cpu",
+        reader: bool = True,
+        dtype: str = "auto",
     ) -> SupportScorer:
         """The shipped model with its pair reader (``reader=False``: features only), or an NLI
-        checkpoint from ``nli_dir``."""
+        checkpoint from ``nli_dir``. ``dtype``: the reader's precision, as
+        ``Settings.embed_dtype`` (the reader is MiniLM too)."""
         model = SupportModel.default()
         if nli_dir:
             return cls(model, nli=NliBackend(nli_dir, device=device))
@@ -546,7 +552,9 @@ class SupportScorer:
         head = resources.files("newsfuse").joinpath("data", _REDUNDANCY_FILE)
         return cls(
             model,
-            reader=CrossEncoder(str(path), device=device, max_length=spec.max_length),
+            reader=CrossEncoder(
+                str(path), device=device, dtype=dtype, max_length=spec.max_length
+            ),
             redundancy=RedundancyHead.from_json(json.loads(head.read_text("utf-8")))
             if head.is_file()
             else None,

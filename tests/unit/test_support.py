@@ -149,6 +149,22 @@ def test_the_reader_can_be_turned_off_for_speed():
     assert Settings.from_env({}).support_reader is True
 
 
+def test_the_reader_takes_the_precision_of_the_embedder():
+    # One setting pins both MiniLM models, so NEWSFUSE_EMBED_DTYPE=float32 makes summaries the
+    # same on a CPU with native bf16 and on one without (a pair at a threshold can move).
+    import torch
+    from newsfuse.pipeline import Pipeline
+    from newsfuse.settings import Settings
+
+    for name, dtype in (("bfloat16", torch.bfloat16), ("float32", torch.float32)):
+        pipeline = Pipeline.load(
+            Settings.from_env({"NEWSFUSE_EMBED_DTYPE": name}, device="cpu", embed_cache_mb=0)
+        )
+        assert pipeline.scorer.reader is not None
+        assert pipeline.scorer.reader.dtype == dtype
+        assert next(pipeline.scorer.reader.model.parameters()).dtype == dtype
+
+
 # Sentences of the example cluster: the Budapest summit told two ways, and its cancellation.
 PLANS = (
     'US President Donald Trump says "great progress" was made during a phone call with Russian '
