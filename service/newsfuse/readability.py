@@ -486,17 +486,22 @@ _ROLE_DEFINITE = re.compile(
 # a singular noun (at most one lower-case word before it) followed at once by a verb names
 # one thing the reader must already know. Plural groups ("The actors said …") are the
 # story's own subjects and pass, as do nouns the summary has used ("introduced").
-_BARE_DEFINITE = re.compile(
-    r"^The\s+(?:(?-i:[a-z][a-z'’-]*)\s+)?(?P<noun>(?-i:[a-z][a-z-]{2,}))\s+"
-    r"(?:(?P<verb>is|was|has|had|will|would|could|can|may|might|must|should|did|does"
-    r"|remains|remained|seems|seemed|appears|appeared)|(?!(?:family|ally|assembly|rally|supply|monopoly|anomaly|reply|july|italy)\s)"
-    r"(?-i:[a-z]+ly)\s+(?P<adverbial>(?-i:"
-    r"[a-z]+(?:s|ed))))(?![\w'’-])"
+_NOUN_THEN_VERB = (
+    "is|was|has|had|will|would|could|can|may|might|must|should|did|does"
+    "|remains|remained|seems|seemed|appears|appeared"
 )
-# Things a story names with "the" as everyone knows them ("The music industry has …").
+# Words ending in "-ly" that are nouns, not the adverb of "The arrangement temporarily secures".
+_LY_NOUNS = "family|ally|assembly|rally|supply|monopoly|anomaly|reply|july|italy"
+_BARE_DEFINITE = re.compile(
+    r"^The\s+(?:[a-z][a-z'’-]*\s+)?(?P<noun>[a-z][a-z-]{2,})\s+"
+    r"(?:(?P<verb>" + _NOUN_THEN_VERB + r")|(?!(?:" + _LY_NOUNS + r")\s)[a-z]+ly\s+[a-z]+(?:s|ed))"
+    r"(?![\w'’-])"
+)
+# Things a story names with "the" as everyone knows them ("The music industry has …"); see
+# also _UNIQUE_NOUNS.
 _SHARED_NOUNS = frozenset(
     "industry market markets economy euro dollar yen weather sun moon earth planet sea"
-    " ocean public internet web climate environment navy administration parliament opposition"
+    " ocean web climate environment navy administration parliament opposition"
     " regime junta president cabinet senate congress legislature".split()
 )
 # "The first, in 1997, ended …": the first of what?
