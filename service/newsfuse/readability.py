@@ -59,6 +59,14 @@ _DATELINE = re.compile(
     r"(?P<agency>\s*\((?:" + _AGENCIES + r")\)?)?"
     r"\s*(?:--|—|–|_|(?<=[\s)])-(?=\s))\s*(?=[A-Z\"“`'‘(0-9])"
 )
+# Xinhua writes the place in title case; then the date and the agency make it a dateline:
+# "Madrid, June 24 (Xinhua) -- ", "New Delhi, March 3 (Xinhua) -- ".
+_TITLED_DATELINE = re.compile(
+    r"^\s*[A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){0,3}(?:\s*\([A-Z][a-z]+\))?"
+    r"(?:,\s*[A-Z][A-Za-z.'’\-]*(?:\s+[A-Z][A-Za-z.'’\-]*){0,2}){0,2}"
+    r",?\s*(?:" + _MONTH + r")\s+\d{1,2}(?:,\s*\d{4})?"
+    r"\s*\((?:" + _AGENCIES + r")\)\s*(?:--|—|–|_|-)\s*(?=[A-Z\"“`'‘(0-9])"
+)
 # Budget slugs of the wire services: "FBN-VECSEY-COLUMN _ ", "GORE-BRADLEY (St. Louis) _ ",
 # "ONLINE-AUCTIONS-2-COX, 10-20 -- ", "KIDBOOKS (undated) ".
 _SLUG = re.compile(
@@ -238,7 +246,7 @@ def is_debris(text: str) -> str | None:
         return "list marker"
     if _TIMELINE_LABEL.match(s):
         return "timeline entry"
-    if _DATELINE.match(s) or _SLUG.match(s):
+    if _DATELINE.match(s) or _TITLED_DATELINE.match(s) or _SLUG.match(s):
         return "dateline"
     if _BYLINE.match(s):
         return "byline"
@@ -360,6 +368,8 @@ def leading_debris(line: str, *, first: bool = False) -> tuple[int, str] | None:
     if (m := _DATELINE.match(line)) and (
         first or m.group("region") or m.group("date") or m.group("agency")
     ):
+        return m.end(), "dateline"
+    if m := _TITLED_DATELINE.match(line):
         return m.end(), "dateline"
     if m := _LIST_MARKER.match(line):
         return m.end(), "list marker"
@@ -512,7 +522,7 @@ _BARE_ORDINAL = re.compile(
 # What may follow the noun and spell out which one is meant ("The decision to scrap the
 # meeting", "The report by the Census Bureau", "The two countries' leaders" is not one).
 _DEFINING = re.compile(
-    r"^\s*(?:to\s+\w+|by\b|of\b|that\b|which\b|who\b|on\b|from\b|against\b|for\b|in\s+which"
+    r"^\s*(?:to\s+\w+|by\b|of\b|that\b(?!\s*,)|which\b|who\b|on\b|from\b|against\b|for\b|in\s+which"
     r"|between\b|,\s*(?:released|issued|published|prepared|commissioned|written|conducted"
     r"|compiled|signed|announced|approved|adopted|passed)\b)",
     re.IGNORECASE,
@@ -621,6 +631,12 @@ _PERSON_TITLES = frozenset(
     " Commander Cmdr. Cmndr. Sgt. Maj. Judge Justice Mayor Ambassador Speaker Chairman"
     " Chairwoman Premier Sheikh Ayatollah Archbishop Bishop Cardinal Attorney Coach Officer"
     " Detective Inspector Agent Commissioner".split()
+)
+# Roles written in lower case right before a person's name ("defense attorney Wyatt Skaggs").
+_ROLE_WORDS = frozenset(
+    _ROLE_ANAPHORS.split("|")
+    + "defender prosecutor counsel investigator detective trooper sheriff agent officer"
+    " spokesman spokeswoman president premier chief aide adviser advisor".split()
 )
 #: Last words of organisations' names, never a person's surname.
 _INSTITUTIONS = frozenset(
@@ -804,7 +820,10 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
             spoke = (run.after.lower() in _SPEECH and run.before.lower() not in _ARTICLES) or (
                 run.before.lower() in ("said", "says") and run.after in ("", ".", ",", ";")
             )
-            if titled or spoke:
+            # "defense attorney Wyatt Skaggs", "public defender Wyatt Skaggs": a role said
+            # before the name in lower case.
+            described = run.before.lower() in _ROLE_WORDS and run.before.islower()
+            if titled or spoke or described:
                 person[last] += 1
     # A person is said to do things more often than "from Gingrich" makes him look a place.
     people = {name for name in candidates if person[name] > place[name]}
@@ -968,6 +987,99 @@ def told_before_in_source(
     return None
 
 
+# --- definite descriptions inside a sentence ------------------------------------------------
+# "hoped the penalty would be severe", "after the ruling that, as expected, ...", "between the
+# crowd and opponents", "talks with the 12 countries", "wandered into such airspace": which
+# penalty, ruling, crowd, countries, airspace? Fine once an earlier summary sentence (or the
+# sentence itself, before the phrase) has used the noun: the story told it.
+# Nouns that a sentence may name with a bare "the" in passing (the law, the company named in
+# the same sentence, the disease a cluster is about) stay out.
+_IN_PASSING = frozenset(
+    "war law act data drug virus disease tax policy item items document documents company firm"
+    " agency group official officials man woman men women other others rest same latest former"
+    " latter two three four pair couple idea body news".split()
+)
+_MID_NOUNS = sorted(
+    (set((_EVENT_ANAPHORS + "|" + _BODY_ANAPHORS).split("|")) - _IN_PASSING)
+    | {"penalty", "crowd", "series", "sentence", "appeal", "raid", "fine"},
+    key=len,
+    reverse=True,
+)
+_MID_DEFINITE = re.compile(r"(?<![\w'’-])the\s+(?P<noun>" + "|".join(_MID_NOUNS) + r")(?![\w'’-])")
+_COUNT_WORDS = r"\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen"
+_COUNTED_DEFINITE = re.compile(
+    r"(?<![\w'’-])the\s+(?:" + _COUNT_WORDS + r")\s+(?P<noun>[a-z]{3,}s)(?![\w'’-])"
+)
+# What may follow "the two men" and say which ("the two men in the car", "the 12 accused").
+_COUNT_DEFINING = re.compile(
+    r"^\s*(?:['’]|(?:in|at|on|aboard|inside|under|involved|accused|charged|killed|named|listed"
+    r"|arrested|held|taken|with)\b)"
+)
+# A participle, an appositive name or a named place that says which: "the threat posed by",
+# "the case, Clinton vs. City of New York,", "the blast in Nairobi".
+_NAMED_AFTER = re.compile(
+    r"^\s*(?:\w+ed\s+(?:by|in|at|on|for|with)\b"
+    r"|,\s*(?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*|\s+(?:vs?\.|versus|of))*\s*[,.(]"
+    r"|(?:in|at|near|outside)\s+(?:the\s+)?[A-Z])"
+)
+# "such airspace", "such a political plan", "another dozen such drugs"; not "such as", "as
+# such", "no such", "such a storm that ...".
+_SUCH = re.compile(
+    r"(?<![\w'’-])(?<!as\s)(?<!no\s)such\s+(?!as\b)"
+    r"(?P<what>(?:an?\s+)?[a-z][a-z-]+(?:\s+[a-z][a-z-]+){0,2})"
+)
+#: The reason prefix of a definite description inside a sentence: the summary's earlier
+#: sentences can supply it, so a sentence flagged this way may still be told later.
+NAMES_BACK = "names back"
+
+
+def _used_before(noun: str, introduced: Collection[str], before: str) -> bool:
+    """Whether the summary (``introduced``) or the sentence itself (``before`` the phrase)
+    has used the noun: "the quake" after "earthquake", "the ruling" after "ruled"."""
+    stem = _stem(noun)
+    if noun in introduced or stem in introduced:
+        return True
+    words = set(re.findall(r"[a-z]{3,}", before.lower()))
+    return any(w == noun or _stem(w) == stem or w.endswith(noun) for w in words)
+
+
+def _described_back(s: str, introduced: Collection[str]) -> str | None:
+    """A definite description inside the sentence that only an earlier sentence can explain
+    ("the penalty", "the 12 countries", "such airspace"); ``None`` if there is none."""
+    body = _outside_quotes(s)
+    for m in _MID_DEFINITE.finditer(body):
+        after = body[m.end() :]
+        if m.start() == 0 or _DEFINING.match(after) or _NAMED_AFTER.match(after):
+            continue
+        if not _used_before(m.group("noun"), introduced, body[: m.start()]):
+            return f"{NAMES_BACK}: {m.group(0)}"
+    for m in _COUNTED_DEFINITE.finditer(body):
+        after = body[m.end() :]
+        if m.start() == 0 or _COUNT_DEFINING.match(after) or _DEFINING.match(after):
+            continue
+        if not _used_before(m.group("noun"), introduced, body[: m.start()]):
+            return f"{NAMES_BACK}: {m.group(0)}"
+    for m in _SUCH.finditer(body):
+        what = m.group("what")
+        if re.search(r"\b(?:as|that)\b", what) or re.match(
+            r"\s*(?:\w+\s+){0,2}?(?:as|that)\b", body[m.end() : m.end() + 25]
+        ):
+            continue
+        if what.startswith(("a ", "an ")) and re.search(r"\bthat\b", body[m.end() : m.end() + 60]):
+            continue  # "such a storm that ..."
+        words: list[str] = []
+        for w in what.split():
+            if w in _AFTER_A_NOUN or w in _PREPOSITIONS or w in ("the", "and", "or", "but"):
+                break
+            if w not in ("a", "an"):
+                words.append(w)
+        what = " ".join(what.split()[: len(words) + what.startswith(("a ", "an "))])
+        if any(w in introduced or _stem(w) in introduced for w in words):
+            continue
+        return f"{NAMES_BACK}: such {what}"
+    return None
+
+
 def needs_antecedent(
     text: str,
     introduced: Collection[str] = frozenset(),
@@ -987,7 +1099,10 @@ def needs_antecedent(
     Reasons: ``pronoun opener: He``, ``connective opener: However``, ``also near the start``,
     ``refers back: The move`` (an event or statement: the caller must place the sentence
     right after the one it follows in its source), ``refers back: The crash`` (only when no
-    earlier sentence used "crash"), ``of them``, ``surname alone: Paddock``.
+    earlier sentence used "crash"), ``of them``, ``surname alone: Paddock``, ``names back: the
+    penalty`` (a definite description inside the sentence, "such airspace", "the 12
+    countries": fine once an earlier sentence used the noun, so such a sentence can still be
+    told later in the summary).
 
     Openers that pass: "It is unclear whether ...", "It has been ten years since ...", "It
     is the first time ..." (the clause after it tells what happened), "This year ...",
@@ -1031,7 +1146,9 @@ def needs_antecedent(
         before = head[: also.start()]
         if not _SPEECH_BEFORE_ALSO.search(before):  # "Clinton said the plan also ..." passes
             return "also near the start"
-    return _lone_surnames(s, introduced, surnames)
+    if reason := _lone_surnames(s, introduced, surnames):
+        return reason
+    return _described_back(s, introduced)
 
 
 def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 import numpy as np
 
 from newsfuse.readability import (
+    NAMES_BACK,
     SOURCE_CONTEXT,
     is_debris,
     names_introduced,
@@ -325,8 +326,9 @@ def _earlier_in_source(sentences: Sequence[Sentence]) -> Callable[[int], list[st
 
 
 def _standalone_reason(reason: str | None) -> bool:
-    """A reason that the summary's earlier sentences can lift (a surname given in full)."""
-    return reason is None or reason.startswith("surname alone")
+    """A reason that the summary's earlier sentences can lift (a surname given in full, the
+    noun of "the penalty" used before)."""
+    return reason is None or reason.startswith(("surname alone", NAMES_BACK))
 
 
 def shown_members(
