@@ -987,99 +987,6 @@ def told_before_in_source(
     return None
 
 
-# --- definite descriptions inside a sentence ------------------------------------------------
-# "hoped the penalty would be severe", "after the ruling that, as expected, ...", "between the
-# crowd and opponents", "talks with the 12 countries", "wandered into such airspace": which
-# penalty, ruling, crowd, countries, airspace? Fine once an earlier summary sentence (or the
-# sentence itself, before the phrase) has used the noun: the story told it.
-# Nouns that a sentence may name with a bare "the" in passing (the law, the company named in
-# the same sentence, the disease a cluster is about) stay out.
-_IN_PASSING = frozenset(
-    "war law act data drug virus disease tax policy item items document documents company firm"
-    " agency group official officials man woman men women other others rest same latest former"
-    " latter two three four pair couple idea body news".split()
-)
-_MID_NOUNS = sorted(
-    (set((_EVENT_ANAPHORS + "|" + _BODY_ANAPHORS).split("|")) - _IN_PASSING)
-    | {"penalty", "crowd", "series", "sentence", "appeal", "raid", "fine"},
-    key=len,
-    reverse=True,
-)
-_MID_DEFINITE = re.compile(r"(?<![\w'’-])the\s+(?P<noun>" + "|".join(_MID_NOUNS) + r")(?![\w'’-])")
-_COUNT_WORDS = r"\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen"
-_COUNTED_DEFINITE = re.compile(
-    r"(?<![\w'’-])the\s+(?:" + _COUNT_WORDS + r")\s+(?P<noun>[a-z]{3,}s)(?![\w'’-])"
-)
-# What may follow "the two men" and say which ("the two men in the car", "the 12 accused").
-_COUNT_DEFINING = re.compile(
-    r"^\s*(?:['’]|(?:in|at|on|aboard|inside|under|involved|accused|charged|killed|named|listed"
-    r"|arrested|held|taken|with)\b)"
-)
-# A participle, an appositive name or a named place that says which: "the threat posed by",
-# "the case, Clinton vs. City of New York,", "the blast in Nairobi".
-_NAMED_AFTER = re.compile(
-    r"^\s*(?:\w+ed\s+(?:by|in|at|on|for|with)\b"
-    r"|,\s*(?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*|\s+(?:vs?\.|versus|of))*\s*[,.(]"
-    r"|(?:in|at|near|outside)\s+(?:the\s+)?[A-Z])"
-)
-# "such airspace", "such a political plan", "another dozen such drugs"; not "such as", "as
-# such", "no such", "such a storm that ...".
-_SUCH = re.compile(
-    r"(?<![\w'’-])(?<!as\s)(?<!no\s)such\s+(?!as\b)"
-    r"(?P<what>(?:an?\s+)?[a-z][a-z-]+(?:\s+[a-z][a-z-]+){0,2})"
-)
-#: The reason prefix of a definite description inside a sentence: the summary's earlier
-#: sentences can supply it, so a sentence flagged this way may still be told later.
-NAMES_BACK = "names back"
-
-
-def _used_before(noun: str, introduced: Collection[str], before: str) -> bool:
-    """Whether the summary (``introduced``) or the sentence itself (``before`` the phrase)
-    has used the noun: "the quake" after "earthquake", "the ruling" after "ruled"."""
-    stem = _stem(noun)
-    if noun in introduced or stem in introduced:
-        return True
-    words = set(re.findall(r"[a-z]{3,}", before.lower()))
-    return any(w == noun or _stem(w) == stem or w.endswith(noun) for w in words)
-
-
-def _described_back(s: str, introduced: Collection[str]) -> str | None:
-    """A definite description inside the sentence that only an earlier sentence can explain
-    ("the penalty", "the 12 countries", "such airspace"); ``None`` if there is none."""
-    body = _outside_quotes(s)
-    for m in _MID_DEFINITE.finditer(body):
-        after = body[m.end() :]
-        if m.start() == 0 or _DEFINING.match(after) or _NAMED_AFTER.match(after):
-            continue
-        if not _used_before(m.group("noun"), introduced, body[: m.start()]):
-            return f"{NAMES_BACK}: {m.group(0)}"
-    for m in _COUNTED_DEFINITE.finditer(body):
-        after = body[m.end() :]
-        if m.start() == 0 or _COUNT_DEFINING.match(after) or _DEFINING.match(after):
-            continue
-        if not _used_before(m.group("noun"), introduced, body[: m.start()]):
-            return f"{NAMES_BACK}: {m.group(0)}"
-    for m in _SUCH.finditer(body):
-        what = m.group("what")
-        if re.search(r"\b(?:as|that)\b", what) or re.match(
-            r"\s*(?:\w+\s+){0,2}?(?:as|that)\b", body[m.end() : m.end() + 25]
-        ):
-            continue
-        if what.startswith(("a ", "an ")) and re.search(r"\bthat\b", body[m.end() : m.end() + 60]):
-            continue  # "such a storm that ..."
-        words: list[str] = []
-        for w in what.split():
-            if w in _AFTER_A_NOUN or w in _PREPOSITIONS or w in ("the", "and", "or", "but"):
-                break
-            if w not in ("a", "an"):
-                words.append(w)
-        what = " ".join(what.split()[: len(words) + what.startswith(("a ", "an "))])
-        if any(w in introduced or _stem(w) in introduced for w in words):
-            continue
-        return f"{NAMES_BACK}: such {what}"
-    return None
-
-
 def needs_antecedent(
     text: str,
     introduced: Collection[str] = frozenset(),
@@ -1099,10 +1006,7 @@ def needs_antecedent(
     Reasons: ``pronoun opener: He``, ``connective opener: However``, ``also near the start``,
     ``refers back: The move`` (an event or statement: the caller must place the sentence
     right after the one it follows in its source), ``refers back: The crash`` (only when no
-    earlier sentence used "crash"), ``of them``, ``surname alone: Paddock``, ``names back: the
-    penalty`` (a definite description inside the sentence, "such airspace", "the 12
-    countries": fine once an earlier sentence used the noun, so such a sentence can still be
-    told later in the summary).
+    earlier sentence used "crash"), ``of them``, ``surname alone: Paddock``.
 
     Openers that pass: "It is unclear whether ...", "It has been ten years since ...", "It
     is the first time ..." (the clause after it tells what happened), "This year ...",
@@ -1146,9 +1050,7 @@ def needs_antecedent(
         before = head[: also.start()]
         if not _SPEECH_BEFORE_ALSO.search(before):  # "Clinton said the plan also ..." passes
             return "also near the start"
-    if reason := _lone_surnames(s, introduced, surnames):
-        return reason
-    return _described_back(s, introduced)
+    return _lone_surnames(s, introduced, surnames)
 
 
 def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:

@@ -23,7 +23,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 import numpy as np
 
 from newsfuse.readability import (
-    NAMES_BACK,
     SOURCE_CONTEXT,
     is_debris,
     names_introduced,
@@ -326,9 +325,8 @@ def _earlier_in_source(sentences: Sequence[Sentence]) -> Callable[[int], list[st
 
 
 def _standalone_reason(reason: str | None) -> bool:
-    """A reason that the summary's earlier sentences can lift (a surname given in full, the
-    noun of "the penalty" used before)."""
-    return reason is None or reason.startswith(("surname alone", NAMES_BACK))
+    """A reason that the summary's earlier sentences can lift (a surname given in full)."""
+    return reason is None or reason.startswith("surname alone")
 
 
 def shown_members(

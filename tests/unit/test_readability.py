@@ -254,22 +254,22 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         # Decided: "It is the first time ..." passes: the clause after "first time" tells what
         # happened, so a reader needs nothing before it.
         "It is the first time a Russian submarine has been lost since 1989.",
-        "It was not clear whether any of the sailors had survived.",
+        "It was not clear whether any of the sailors had survived the explosion.",
         "It has been ten years since the last accident of this kind.",
         "It is important to remember that the hull was designed to withstand a collision.",
         "It took rescuers four days to reach the escape hatch.",
         "This year the navy has lost two ships in accidents.",
         "These days the base is almost empty.",
-        "There are 118 men aboard the Kursk, the navy said.",
+        "There are 118 men aboard the submarine, the navy said.",
         "In addition to the divers, Norway sent a rescue ship.",
-        "The decision to scrap the Budapest summit came after a phone call on Tuesday.",
+        "The decision to scrap the meeting came after a phone call on Tuesday.",
         "The report by the government commission blamed a torpedo explosion.",
         "Both Russia and Norway sent ships to the area.",
         "Myanmar is also known as Burma.",
-        "President Clinton said his plan also includes money for schools.",
+        "President Clinton said the plan also includes money for schools.",
         "Russian President Vladimir Putin met relatives of the crew on Tuesday.",
         "``He is purposefully vague,'' said Pat Ewing, a party adviser.",
-        "One person was killed and 12 were injured in the blast in Nairobi.",
+        "One person was killed and 12 were injured in the blast.",
         "Lewis, a historian at Auburn University, compared the crash to the Hindenburg.",
         # A capitalised word names the body; "of ..." says which one.
         "The Supreme Court ruled Thursday that the line-item veto is unconstitutional.",
@@ -282,20 +282,19 @@ def test_openings_that_need_an_antecedent(text: str, reason: str) -> None:
         "According to police, the bomb was made of dynamite.",
         "In the past, the navy refused foreign help.",
         "On Monday, the navy refused foreign help.",
-        "After the Senate vote, the budget became law.",
-        "In an interview with CNN, Secretary of State Madeleine Albright said the peace plan was"
-        " dead.",
+        "After the Senate vote, the bill became law.",
+        "In an interview with CNN, Secretary of State Madeleine Albright said the plan was dead.",
         "After a police officer was shot, he was taken to a hospital in Denver.",
         "``We are here to stay,'' the mayor said.",
         "``We will never give up,'' Russian President Vladimir Putin said.",
         "One person was killed and 12 were injured.",
-        "Both the House and the Senate passed the budget.",
+        "Both the House and the Senate passed the bill.",
         "The United Auto Workers union reached a deal with Ford.",
         "Other than the captain, all of the crew survived.",
         "The navy said that the crew had died within hours.",
         "President Bill Clinton said that in 1998 the economy grew by 4 percent.",
-        "The navy will raise the Kursk, President Vladimir Putin said on Tuesday.",
-        "The result of the referendum will be announced on Monday.",
+        "The navy will raise the submarine, President Vladimir Putin said on Tuesday.",
+        "The result of the vote will be announced on Monday.",
         "The actors said the play would go on.",
     ],
 )
@@ -395,6 +394,15 @@ def test_a_role_written_before_a_name_shows_a_person() -> None:
     assert needs_antecedent(quote, told, surnames=surnames) is None
 
 
+def test_that_with_a_comma_does_not_say_which() -> None:
+    # "The ruling that, as expected, ..." names no ruling; "The ruling that the ban is
+    # unconstitutional" does.
+    assert needs_antecedent("The ruling that, as expected, Microsoft would appeal came late.") == (
+        "refers back: The ruling"
+    )
+    assert needs_antecedent("The ruling that the ban is unconstitutional came on Monday.") is None
+
+
 def test_a_quantity_told_before_needs_it() -> None:
     assert needs_antecedent("Georgia law allows just one-third that many.") == (
         "refers back: that many"
@@ -442,10 +450,10 @@ def test_a_person_known_by_a_role_needs_to_be_named_first() -> None:
         "refers back: The Mongolian minister"
     )
     assert needs_antecedent("The spokesman declined to comment.") == "refers back: The spokesman"
-    told = names_introduced(["Mongolian Foreign Minister Tserenpiliin Gombosuren came for talks."])
+    told = names_introduced(["Mongolian Foreign Minister Tserenpiliin Gombosuren arrived."])
     assert needs_antecedent("The Mongolian minister said the talks went well.", told) is None
     # A unique office, a capitalised title, a role said in full, a role as an adjective.
-    assert needs_antecedent("The Russian president said relations were good.") is None
+    assert needs_antecedent("The Russian president said the talks went well.") is None
     assert needs_antecedent("The Foreign Minister met Albright.") is None
     assert needs_antecedent("The minister of defense resigned on Monday.") is None
     assert needs_antecedent("The actors said the play would go on.") is None
@@ -496,7 +504,7 @@ def test_a_bare_noun_stands_once_told_and_things_everyone_knows_stand_alone() ->
 
 
 def test_openings_with_a_contraction_or_a_voice_that_stand_alone() -> None:
-    assert needs_antecedent("It's unclear whether Clinton's plan will work.") is None
+    assert needs_antecedent("It's unclear whether the plan will work.") is None
     assert needs_antecedent("It's been ten years since the war ended.") is None
     assert needs_antecedent("Last year, the company earned $3 million.") is None
     # Reported speech without quotation marks is the speaker's voice, not the writer's.
@@ -552,60 +560,3 @@ def test_a_definite_phrase_for_what_its_source_introduced_before() -> None:
     assert told_before_in_source(values, earlier) is None
     station = "A Japanese institute helped the power station."
     assert told_before_in_source(station, ["There was a power outage."]) is None
-
-
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        # Editors' notes on DUC 2007 summaries: which penalty, ruling, crowd, countries?
-        (
-            "Dees has said he hoped the penalty would be severe enough to bankrupt the group.",
-            "names back: the penalty",
-        ),
-        (
-            "Bill Gates said immediately after the ruling that, as expected, Microsoft would"
-            " appeal.",
-            "names back: the ruling",
-        ),
-        (
-            "Police had feared incidents between the crowd and opponents of ETA.",
-            "names back: the crowd",
-        ),
-        (
-            "The EU has started accession talks with the 12 countries but not with Turkey.",
-            "names back: the 12 countries",
-        ),
-        (
-            "Apparently Kennedy's plane wandered into such airspace near the airport.",
-            "names back: such airspace",
-        ),
-        ("One person was killed and 12 were injured in the blast.", "names back: the blast"),
-        ("Both the House and the Senate passed the bill.", "names back: the bill"),
-    ],
-)
-def test_a_definite_description_inside_a_sentence_needs_its_noun_told(
-    text: str, reason: str
-) -> None:
-    assert needs_antecedent(text) == reason
-
-
-def test_a_definite_description_inside_a_sentence_stands_once_its_noun_was_used() -> None:
-    # Told by an earlier summary sentence, by its verb ("ruled"), or earlier in the sentence.
-    told = names_introduced(["A bomb blast hit the embassy on Friday."])
-    assert needs_antecedent("One person was killed and 12 were injured in the blast.", told) is None
-    ruled = names_introduced(["The judge ruled that Microsoft broke the law."])
-    after = "Gates said after the ruling that, as expected, he'd appeal."
-    assert needs_antecedent(after, ruled) is None
-    assert needs_antecedent("A bill passed on Monday, and the bill goes to the Senate.") is None
-    assert needs_antecedent("An earthquake struck Izmit, and the quake's toll rose.") is None
-    # The words after the noun say which one.
-    for text in (
-        "Gates criticised the ruling that Microsoft must be split in two.",
-        "The opinion in the case, Clinton vs. City of New York, was written by Justice Stevens.",
-        "UNESCO cited the threat posed by the Jabiluka mine.",
-        "Serena Williams could upstage such youngsters as Martina Hingis.",
-        "It was such a strong storm that the levees broke.",
-        "One person was killed in the blast in Nairobi.",
-        "Police questioned the two men in Atlanta.",
-    ):
-        assert needs_antecedent(text) is None, text

@@ -295,19 +295,3 @@ def test_a_sentence_naming_what_its_source_introduced_gives_way_to_one_that_does
     told = RankedFact(FactCluster(1, (0,), (0,), 0), 1.0, 1, 0.0, 0.0, 0.0)
     kept, chosen = story.place_openers([told, alone], {1: 0, 0: 1}, sentences, frozenset())
     assert chosen == [0, 1]
-
-
-def test_a_definite_description_is_told_once_the_summary_has_used_its_noun():
-    # "the penalty" inside a sentence: not where the summary opens, fine after a sentence
-    # that told the penalty. shown_members keeps such a member for place_openers to judge.
-    sentences = [
-        Sentence(0, 0, 0, 10, "Dees asked jurors for a penalty that would ruin the group.", 0),
-        Sentence(1, 0, 0, 10, "Dees said he hoped the penalty would bankrupt the group.", 0),
-    ]
-    asked = RankedFact(FactCluster(0, (0,), (0,), 0), 1.0, 1, 0.0, 0.0, 0.0)
-    hoped = RankedFact(FactCluster(1, (1,), (1,), 1), 1.0, 1, 0.0, 0.0, 0.0)
-    shown = story.shown_members([hoped], sentences, frozenset())
-    assert shown == {1: 1}
-    assert story.place_openers([hoped], shown, sentences, frozenset()) == ([], [])
-    kept, chosen = story.place_openers([asked, hoped], {0: 0, 1: 1}, sentences, frozenset())
-    assert chosen == [0, 1]
