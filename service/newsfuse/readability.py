@@ -635,8 +635,8 @@ _PERSON_TITLES = frozenset(
 # Roles written in lower case right before a person's name ("defense attorney Wyatt Skaggs").
 _ROLE_WORDS = frozenset(
     _ROLE_ANAPHORS.split("|")
-    + "defender prosecutor counsel investigator detective trooper sheriff agent officer"
-    " spokesman spokeswoman president premier chief aide adviser advisor".split()
+    + "defender prosecutor counsel investigator detective trooper sheriff agent president"
+    " premier chief aide adviser advisor".split()
 )
 #: Last words of organisations' names, never a person's surname.
 _INSTITUTIONS = frozenset(
@@ -822,7 +822,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
             )
             # "defense attorney Wyatt Skaggs", "public defender Wyatt Skaggs": a role said
             # before the name in lower case.
-            described = run.before.lower() in _ROLE_WORDS and run.before.islower()
+            described = run.before in _ROLE_WORDS
             if titled or spoke or described:
                 person[last] += 1
     # A person is said to do things more often than "from Gingrich" makes him look a place.
