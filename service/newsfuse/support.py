@@ -499,6 +499,19 @@ class Evidence:
         return cls(tuple(texts), parts, vectors, idf_weights(parts))
 
 
+@dataclass(frozen=True, slots=True)
+class _Screen:
+    """What the scorer knows of some (claim, source) pairs before a model reads them."""
+
+    prior: np.ndarray
+    """The features model's probability of support (which pairs are likelier)."""
+    known: np.ndarray
+    """Pairs whose score needs no reading: vetoed, implausible to the features, or every
+    pair when nothing reads them."""
+    bound: np.ndarray
+    """The score where ``known``; 1.0 (nothing is known yet) where not."""
+
+
 class SupportScorer:
     """Scores (claim, source) sentence pairs: the probability that the source states the claim.
 
@@ -592,33 +605,71 @@ class SupportScorer:
         """P(support) of each pair ``(claims[k], sources[k])``; texts are needed with NLI."""
         if not len(claims):
             return np.zeros(0, dtype=np.float64)
-        x = self.features(claims, sources, cosines, idf)
-        p = self.model.probability(x)
-        if self.nli is not None or self.reader is not None:
+        screen = self._screen(claims, sources, cosines, idf)
+        out = screen.bound.copy()
+        unread = np.nonzero(~screen.known)[0]
+        if len(unread):
             if claim_texts is None or source_texts is None:
                 raise ValueError("a support model that reads the pairs needs their texts")
-            if self.nli is not None:
-                p = self.nli.entailment_probability(source_texts, claim_texts)
-            else:
-                p = self._read(p, claim_texts, source_texts)
-        veto = vetoed(x) | outcome_flipped(claims, sources)
-        return np.where(veto, np.minimum(p, 0.01), p)
+            out[unread] = self._read_texts(
+                [claim_texts[i] for i in unread], [source_texts[i] for i in unread]
+            )
+        return out
 
-    def _read(
-        self, p: np.ndarray, claim_texts: Sequence[str], source_texts: Sequence[str]
-    ) -> np.ndarray:
-        """The pair reader's calibrated probability for every pair the features find plausible."""
+    def _screen(
+        self,
+        claims: Sequence[ClaimParts],
+        sources: Sequence[ClaimParts],
+        cosines: Sequence[float],
+        idf: Mapping[str, float] | None,
+    ) -> _Screen:
+        """What is known of each pair before any model reads it (see ``_Screen``).
+
+        A vetoed pair scores at most 0.01 whatever a model would say, and a pair the
+        features find implausible (under the reader's ``prefilter``) keeps the features'
+        probability: neither is read. The features-only scorer knows every pair.
+        """
+        x = self.features(claims, sources, cosines, idf)
+        prior = self.model.probability(x)
+        veto = vetoed(x) | outcome_flipped(claims, sources)
+        if self.nli is not None:
+            known = veto.copy()
+        elif self.reader is not None:
+            spec = self.model.cross_encoder
+            assert spec is not None
+            known = veto | (prior < spec.prefilter)
+        else:
+            known = np.ones(len(prior), dtype=bool)
+        bound = np.where(known, np.where(veto, np.minimum(prior, 0.01), prior), 1.0)
+        return _Screen(prior=prior, known=known, bound=bound)
+
+    def _screen_pairs(
+        self, evidence: Evidence, claims: Sequence[int], sources: Sequence[int]
+    ) -> _Screen:
+        vectors = evidence.vectors
+        return self._screen(
+            [evidence.parts[i] for i in claims],
+            [evidence.parts[j] for j in sources],
+            np.einsum("ij,ij->i", vectors[list(claims)], vectors[list(sources)]),
+            evidence.idf,
+        )
+
+    def _read_texts(self, claim_texts: Sequence[str], source_texts: Sequence[str]) -> np.ndarray:
+        """The reading model's probability of support: the pair reader's, Platt-scaled, or
+        an NLI checkpoint's entailment probability (premise = source, hypothesis = claim)."""
+        if self.nli is not None:
+            return self.nli.entailment_probability(source_texts, claim_texts)
         spec = self.model.cross_encoder
         assert self.reader is not None and spec is not None
-        plausible = np.nonzero(p >= spec.prefilter)[0]
-        if not len(plausible):
-            return p
-        logits = self.reader.logits(
-            [claim_texts[i] for i in plausible], [source_texts[i] for i in plausible]
+        logits = self.reader.logits(claim_texts, source_texts)
+        return 1.0 / (1.0 + np.exp(-(spec.slope * logits + spec.intercept)))
+
+    def _read_pairs(
+        self, evidence: Evidence, claims: Sequence[int], sources: Sequence[int]
+    ) -> np.ndarray:
+        return self._read_texts(
+            [evidence.texts[i] for i in claims], [evidence.texts[j] for j in sources]
         )
-        out = p.copy()
-        out[plausible] = 1.0 / (1.0 + np.exp(-(spec.slope * logits + spec.intercept)))
-        return out
 
     def support(
         self, evidence: Evidence, claims: Sequence[int], sources: Sequence[int]
@@ -693,17 +744,32 @@ class SupportScorer:
     ) -> np.ndarray:
         """For each pair, the larger of the two directions: one states the other's claim.
 
-        A pair whose first direction already reaches ``at_least`` is not read the other way
-        (its value is then a lower bound, still at or above ``at_least``): decisions at
-        ``at_least`` are those of the exact maximum, at less reading. The counterpart of
-        ``mutual``.
+        Reading stops once a pair's value reaches ``at_least``: the direction the features
+        find likelier is read first, and the other only when the first falls short. A pair
+        at or above ``at_least`` may then hold a lower bound of its maximum (still at or
+        above it); decisions at ``at_least`` are those of the exact maximum, at less
+        reading. The counterpart of ``mutual``.
         """
         claims, sources = list(claims), list(sources)
-        out = self.support(evidence, claims, sources)
-        short = [n for n in range(len(claims)) if out[n] < at_least]
-        if short:
-            back = self.support(evidence, [sources[n] for n in short], [claims[n] for n in short])
-            out[short] = np.maximum(out[short], back)
+        if not claims:
+            return np.zeros(0, dtype=np.float64)
+        ab = self._screen_pairs(evidence, claims, sources)
+        ba = self._screen_pairs(evidence, sources, claims)
+        out = np.maximum(np.where(ab.known, ab.bound, 0.0), np.where(ba.known, ba.bound, 0.0))
+        first_ab = ab.prior >= ba.prior
+        for use_ab in (first_ab, ~first_ab):
+            todo = [
+                n
+                for n in range(len(claims))
+                if out[n] < at_least and not (ab.known[n] if use_ab[n] else ba.known[n])
+            ]
+            if todo:
+                read = self._read_pairs(
+                    evidence,
+                    [claims[n] if use_ab[n] else sources[n] for n in todo],
+                    [sources[n] if use_ab[n] else claims[n] for n in todo],
+                )
+                out[todo] = np.maximum(out[todo], read)
         return out
 
     def mutual(
@@ -711,20 +777,35 @@ class SupportScorer:
     ) -> np.ndarray:
         """For each pair, the smaller of the two directions: both sentences state one claim.
 
-        With ``at_least``, a pair whose first direction scores under it is not read the other
-        way (the smaller of the two is under it too): its value is then the first direction's,
-        an upper bound that still falls under ``at_least``. Decisions at ``at_least`` are
-        those of the exact minimum, at about half the reading.
+        Reading stops once a pair's value falls under ``at_least``: a pair one of whose
+        directions is known without reading to fall short (vetoed, or implausible to the
+        features) is not read at all, and of the rest the direction the features find less
+        likely is read first, the other only when the first reaches ``at_least``. A pair
+        under ``at_least`` may then hold an upper bound of its minimum (still under it);
+        decisions at ``at_least`` are those of the exact minimum, at about half the reading
+        or less.
         """
         if not pairs:
             return np.zeros(0, dtype=np.float64)
         a = [i for i, _ in pairs]
         b = [j for _, j in pairs]
-        out = self.support(evidence, a, b)
-        rest = [n for n in range(len(pairs)) if out[n] >= at_least]
-        if rest:
-            back = self.support(evidence, [b[n] for n in rest], [a[n] for n in rest])
-            out[rest] = np.minimum(out[rest], back)
+        ab = self._screen_pairs(evidence, a, b)
+        ba = self._screen_pairs(evidence, b, a)
+        out = np.minimum(ab.bound, ba.bound)
+        first_ab = ab.prior <= ba.prior
+        for use_ab in (first_ab, ~first_ab):
+            todo = [
+                n
+                for n in range(len(pairs))
+                if out[n] >= at_least and not (ab.known[n] if use_ab[n] else ba.known[n])
+            ]
+            if todo:
+                read = self._read_pairs(
+                    evidence,
+                    [a[n] if use_ab[n] else b[n] for n in todo],
+                    [b[n] if use_ab[n] else a[n] for n in todo],
+                )
+                out[todo] = np.minimum(out[todo], read)
         return out
 
     def retells(
@@ -741,11 +822,7 @@ class SupportScorer:
         out = np.zeros(len(claims), dtype=np.float64)
         if self.redundancy is None or self.reader is None or not claims:
             return out
-        a = [evidence.texts[i] for i in claims]
-        b = [evidence.texts[j] for j in sources]
         cosines = np.einsum("ij,ij->i", evidence.vectors[claims], evidence.vectors[sources])
-        pooled = self.reader.pooled([*a, *b], [*b, *a])  # both directions in one pass
-        out = self.redundancy.probability(pooled[: len(a)], pooled[len(a) :], cosines)
         parts_a = [evidence.parts[i] for i in claims]
         parts_b = [evidence.parts[j] for j in sources]
         x = self.features(parts_a, parts_b, cosines, evidence.idf)
@@ -755,7 +832,15 @@ class SupportScorer:
             [a.outcome_off != b.outcome_off for a, b in zip(parts_a, parts_b, strict=True)]
         )
         veto = vetoed(x) | vetoed(x_back) | flipped
-        return np.where(veto, 0.0, out)
+        keep = np.nonzero(~veto)[0].tolist()  # a vetoed pair is not read
+        if keep:
+            a = [evidence.texts[claims[k]] for k in keep]
+            b = [evidence.texts[sources[k]] for k in keep]
+            pooled = self.reader.pooled([*a, *b], [*b, *a])  # both directions in one pass
+            out[keep] = self.redundancy.probability(
+                pooled[: len(a)], pooled[len(a) :], cosines[keep]
+            )
+        return out
 
     def support_text(
         self, evidence: Evidence, text: str, vector: np.ndarray, sources: Sequence[int]

@@ -213,3 +213,77 @@ def test_the_redundancy_head_needs_its_own_reader(shipped_scorer, caplog):
     evidence = Evidence.build(list(PLANS), np.eye(2, dtype=np.float32))
     assert scorer.retells(evidence, [0], [1]).tolist() == [0.0]
     assert SupportScorer().retells(evidence, [0], [1]).tolist() == [0.0]
+
+
+BOUND_SENTENCES = [
+    PARAPHRASE[0],
+    PARAPHRASE[1],
+    "An earthquake killed 700 people in western Turkey on Tuesday, officials said.",
+    "Rescuers pulled survivors from the rubble in western Turkey on Wednesday.",
+    "The earthquake in western Turkey on Tuesday killed 600 people and injured thousands.",
+    "Trump will meet Putin in Budapest, the White House said.",
+    "Trump will not meet Putin in Budapest after all, calling the talks off.",
+    "The White House said Trump and Putin will meet in Budapest.",
+]
+
+
+def exact(scorer, evidence, pairs):
+    """Both directions of every pair, each read in full."""
+    a = [i for i, _ in pairs]
+    b = [j for _, j in pairs]
+    return scorer.support(evidence, a, b), scorer.support(evidence, b, a)
+
+
+def test_mutual_and_either_decide_as_the_exact_minimum_and_maximum(shipped_scorer, minilm):
+    evidence = Evidence.build(BOUND_SENTENCES, minilm.encode(BOUND_SENTENCES))
+    n = len(BOUND_SENTENCES)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    ab, ba = exact(shipped_scorer, evidence, pairs)
+    low, high = np.minimum(ab, ba), np.maximum(ab, ba)
+    for at_least in (0.3, 0.5, shipped_scorer.thresholds.same_fact, 0.95):
+        mutual = shipped_scorer.mutual(evidence, pairs, at_least=at_least)
+        np.testing.assert_array_equal(mutual >= at_least, low >= at_least)
+        # Read in full where it decides "yes"; an upper bound under ``at_least`` elsewhere.
+        yes = low >= at_least
+        np.testing.assert_allclose(mutual[yes], low[yes], rtol=0, atol=1e-9)
+        assert (mutual[~yes] >= low[~yes] - 1e-9).all()
+        either = shipped_scorer.either(
+            evidence, [a for a, _ in pairs], [b for _, b in pairs], at_least
+        )
+        np.testing.assert_array_equal(either >= at_least, high >= at_least)
+        assert (either <= high + 1e-9).all()
+    # Without ``at_least`` both are exact.
+    np.testing.assert_allclose(shipped_scorer.mutual(evidence, pairs), low, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        shipped_scorer.either(evidence, [a for a, _ in pairs], [b for _, b in pairs]),
+        high,
+        rtol=0,
+        atol=1e-9,
+    )
+    assert low.max() >= shipped_scorer.thresholds.same_fact  # the test has pairs of each kind
+    assert low.min() < 0.3
+
+
+def test_pairs_known_without_reading_are_not_read(shipped_scorer, minilm, monkeypatch):
+    """A vetoed pair (another number, a plan and its cancellation) or one the features find
+    implausible scores what it would after reading as far as any decision goes, unread."""
+    evidence = Evidence.build(BOUND_SENTENCES, minilm.encode(BOUND_SENTENCES))
+    read: list[tuple[str, str]] = []
+    model = shipped_scorer._read_texts
+    monkeypatch.setattr(
+        shipped_scorer,
+        "_read_texts",
+        lambda c, s: (read.extend(zip(c, s, strict=True)), model(c, s))[1],
+    )
+    vetoed_pairs = [(0, 2), (5, 6)]  # 600 against 700 dead; the meeting on and off
+    scores = shipped_scorer.support(
+        evidence, [a for a, _ in vetoed_pairs], [b for _, b in vetoed_pairs]
+    )
+    assert (scores <= 0.01).all() and read == []
+    mutual = shipped_scorer.mutual(evidence, vetoed_pairs, at_least=0.5)
+    assert (mutual <= 0.01).all() and read == []
+    # A pair stating one claim is read both ways, and only once each way.
+    assert shipped_scorer.mutual(evidence, [(0, 1)], at_least=0.5)[0] >= 0.5
+    assert sorted(read) == sorted(
+        [(BOUND_SENTENCES[0], BOUND_SENTENCES[1]), (BOUND_SENTENCES[1], BOUND_SENTENCES[0])]
+    )
