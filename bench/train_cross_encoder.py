@@ -305,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             "slope": round(slope, 6),
             "intercept": round(intercept, 6),
             "prefilter": args.prefilter,
+            "mutual_prefilter": data.get("cross_encoder", {}).get("mutual_prefilter", 0.05),
             "max_length": args.max_length,
             # The cascade's own thresholds; the top-level ones stay the features-only model's.
             "thresholds": {"cite": round(cite, 4), "same_fact": round(cite, 4),

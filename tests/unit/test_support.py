@@ -239,7 +239,15 @@ def test_mutual_and_either_decide_as_the_exact_minimum_and_maximum(shipped_score
     n = len(BOUND_SENTENCES)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     ab, ba = exact(shipped_scorer, evidence, pairs)
-    low, high = np.minimum(ab, ba), np.maximum(ab, ba)
+    high = np.maximum(ab, ba)
+    # Dedup's screen: a pair the features find implausible either way keeps their score.
+    a, b = [i for i, _ in pairs], [j for _, j in pairs]
+    prior = np.minimum(
+        shipped_scorer._screen_pairs(evidence, a, b).prior,
+        shipped_scorer._screen_pairs(evidence, b, a).prior,
+    )
+    screened = prior >= shipped_scorer.model.cross_encoder.mutual_prefilter
+    low = np.where(screened, np.minimum(ab, ba), np.minimum(prior, np.minimum(ab, ba)))
     for at_least in (0.3, 0.5, shipped_scorer.thresholds.same_fact, 0.95):
         mutual = shipped_scorer.mutual(evidence, pairs, at_least=at_least)
         np.testing.assert_array_equal(mutual >= at_least, low >= at_least)
@@ -261,7 +269,7 @@ def test_mutual_and_either_decide_as_the_exact_minimum_and_maximum(shipped_score
         atol=1e-9,
     )
     assert low.max() >= shipped_scorer.thresholds.same_fact  # the test has pairs of each kind
-    assert low.min() < 0.3
+    assert low.min() < 0.3 and not screened.all()
 
 
 def test_pairs_known_without_reading_are_not_read(shipped_scorer, minilm, monkeypatch):
@@ -287,3 +295,39 @@ def test_pairs_known_without_reading_are_not_read(shipped_scorer, minilm, monkey
     assert sorted(read) == sorted(
         [(BOUND_SENTENCES[0], BOUND_SENTENCES[1]), (BOUND_SENTENCES[1], BOUND_SENTENCES[0])]
     )
+
+
+def test_dedup_reads_only_pairs_the_features_find_plausible_both_ways(
+    shipped_scorer, minilm, monkeypatch
+):
+    """Two sentences are one fact only when each states the other's claim: dedup does not
+    read a pair one of whose directions the features find under ``mutual_prefilter``."""
+    evidence = Evidence.build(BOUND_SENTENCES, minilm.encode(BOUND_SENTENCES))
+    n = len(BOUND_SENTENCES)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    a, b = [i for i, _ in pairs], [j for _, j in pairs]
+    prior = np.minimum(
+        shipped_scorer._screen_pairs(evidence, a, b).prior,
+        shipped_scorer._screen_pairs(evidence, b, a).prior,
+    )
+    floor = shipped_scorer.model.cross_encoder.mutual_prefilter
+    read: list[tuple[str, str]] = []
+    model = shipped_scorer._read_texts
+    monkeypatch.setattr(
+        shipped_scorer,
+        "_read_texts",
+        lambda c, s: (read.extend(zip(c, s, strict=True)), model(c, s))[1],
+    )
+    shipped_scorer.mutual(evidence, pairs, at_least=shipped_scorer.thresholds.same_fact)
+    texts = {(BOUND_SENTENCES[i], BOUND_SENTENCES[j]) for i, j in pairs}
+    texts |= {(y, x) for x, y in texts}
+    below = {
+        pair
+        for (i, j), p in zip(pairs, prior.tolist(), strict=True)
+        if p < floor
+        for pair in (
+            (BOUND_SENTENCES[i], BOUND_SENTENCES[j]),
+            (BOUND_SENTENCES[j], BOUND_SENTENCES[i]),
+        )
+    }
+    assert below and read and not below & set(read)
