@@ -25,7 +25,7 @@ import logging
 import math
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -572,9 +572,7 @@ class SupportScorer:
         head = resources.files("newsfuse").joinpath("data", _REDUNDANCY_FILE)
         return cls(
             model,
-            reader=CrossEncoder(
-                str(path), device=device, dtype=dtype, max_length=spec.max_length
-            ),
+            reader=CrossEncoder(str(path), device=device, dtype=dtype, max_length=spec.max_length),
             redundancy=RedundancyHead.from_json(json.loads(head.read_text("utf-8")))
             if head.is_file()
             else None,
@@ -773,21 +771,17 @@ class SupportScorer:
         ab = self._screen_pairs(evidence, claims, sources)
         ba = self._screen_pairs(evidence, sources, claims)
         out = np.maximum(np.where(ab.known, ab.bound, 0.0), np.where(ba.known, ba.bound, 0.0))
-        first_ab = ab.prior >= ba.prior
-        for use_ab in (first_ab, ~first_ab):
-            todo = [
-                n
-                for n in range(len(claims))
-                if out[n] < at_least and not (ab.known[n] if use_ab[n] else ba.known[n])
-            ]
-            if todo:
-                read = self._read_pairs(
-                    evidence,
-                    [claims[n] if use_ab[n] else sources[n] for n in todo],
-                    [sources[n] if use_ab[n] else claims[n] for n in todo],
-                )
-                out[todo] = np.maximum(out[todo], read)
-        return out
+        return self._read_both_ways(
+            evidence,
+            claims,
+            sources,
+            ab,
+            ba,
+            out,
+            ab.prior >= ba.prior,
+            still_open=lambda v: v < at_least,
+            combine=np.maximum,
+        )
 
     def mutual(
         self, evidence: Evidence, pairs: Sequence[tuple[int, int]], at_least: float = 0.0
@@ -809,20 +803,44 @@ class SupportScorer:
         ab = self._screen_pairs(evidence, a, b, mutual=True)
         ba = self._screen_pairs(evidence, b, a, mutual=True)
         out = np.minimum(ab.bound, ba.bound)
-        first_ab = ab.prior <= ba.prior
+        return self._read_both_ways(
+            evidence,
+            a,
+            b,
+            ab,
+            ba,
+            out,
+            ab.prior <= ba.prior,
+            still_open=lambda v: v >= at_least,
+            combine=np.minimum,
+        )
+
+    def _read_both_ways(
+        self,
+        evidence: Evidence,
+        a: Sequence[int],
+        b: Sequence[int],
+        ab: _Screen,
+        ba: _Screen,
+        out: np.ndarray,
+        first_ab: np.ndarray,
+        *,
+        still_open: Callable[[np.ndarray], np.ndarray],
+        combine: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """``either`` and ``mutual``: read the unknown directions of the pairs whose value
+        is ``still_open``, first the direction ``first_ab`` names (a → b where true), then
+        the other, folding each reading into ``out`` with ``combine``."""
         for use_ab in (first_ab, ~first_ab):
-            todo = [
-                n
-                for n in range(len(pairs))
-                if out[n] >= at_least and not (ab.known[n] if use_ab[n] else ba.known[n])
-            ]
+            known = np.where(use_ab, ab.known, ba.known)
+            todo = np.nonzero(still_open(out) & ~known)[0].tolist()
             if todo:
                 read = self._read_pairs(
                     evidence,
                     [a[n] if use_ab[n] else b[n] for n in todo],
                     [b[n] if use_ab[n] else a[n] for n in todo],
                 )
-                out[todo] = np.minimum(out[todo], read)
+                out[todo] = combine(out[todo], read)
         return out
 
     def retells(

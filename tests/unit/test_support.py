@@ -234,6 +234,24 @@ def exact(scorer, evidence, pairs):
     return scorer.support(evidence, a, b), scorer.support(evidence, b, a)
 
 
+def record_reads(scorer, monkeypatch) -> list[tuple[str, str]]:
+    """The (claim, source) pairs the scorer's reading model is asked about, as they come."""
+    read: list[tuple[str, str]] = []
+    model = scorer._read_texts
+    monkeypatch.setattr(
+        scorer, "_read_texts", lambda c, s: (read.extend(zip(c, s, strict=True)), model(c, s))[1]
+    )
+    return read
+
+
+def least_prior(scorer, evidence, pairs) -> np.ndarray:
+    """The features' probability of each pair's less plausible direction."""
+    a, b = [i for i, _ in pairs], [j for _, j in pairs]
+    return np.minimum(
+        scorer._screen_pairs(evidence, a, b).prior, scorer._screen_pairs(evidence, b, a).prior
+    )
+
+
 def test_mutual_and_either_decide_as_the_exact_minimum_and_maximum(shipped_scorer, minilm):
     evidence = Evidence.build(BOUND_SENTENCES, minilm.encode(BOUND_SENTENCES))
     n = len(BOUND_SENTENCES)
@@ -241,11 +259,7 @@ def test_mutual_and_either_decide_as_the_exact_minimum_and_maximum(shipped_score
     ab, ba = exact(shipped_scorer, evidence, pairs)
     high = np.maximum(ab, ba)
     # Dedup's screen: a pair the features find implausible either way keeps their score.
-    a, b = [i for i, _ in pairs], [j for _, j in pairs]
-    prior = np.minimum(
-        shipped_scorer._screen_pairs(evidence, a, b).prior,
-        shipped_scorer._screen_pairs(evidence, b, a).prior,
-    )
+    prior = least_prior(shipped_scorer, evidence, pairs)
     screened = prior >= shipped_scorer.model.cross_encoder.mutual_prefilter
     low = np.where(screened, np.minimum(ab, ba), np.minimum(prior, np.minimum(ab, ba)))
     for at_least in (0.3, 0.5, shipped_scorer.thresholds.same_fact, 0.95):
@@ -276,13 +290,7 @@ def test_pairs_known_without_reading_are_not_read(shipped_scorer, minilm, monkey
     """A vetoed pair (another number, a plan and its cancellation) or one the features find
     implausible scores what it would after reading as far as any decision goes, unread."""
     evidence = Evidence.build(BOUND_SENTENCES, minilm.encode(BOUND_SENTENCES))
-    read: list[tuple[str, str]] = []
-    model = shipped_scorer._read_texts
-    monkeypatch.setattr(
-        shipped_scorer,
-        "_read_texts",
-        lambda c, s: (read.extend(zip(c, s, strict=True)), model(c, s))[1],
-    )
+    read = record_reads(shipped_scorer, monkeypatch)
     vetoed_pairs = [(0, 2), (5, 6)]  # 600 against 700 dead; the meeting on and off
     scores = shipped_scorer.support(
         evidence, [a for a, _ in vetoed_pairs], [b for _, b in vetoed_pairs]
@@ -305,22 +313,10 @@ def test_dedup_reads_only_pairs_the_features_find_plausible_both_ways(
     evidence = Evidence.build(BOUND_SENTENCES, minilm.encode(BOUND_SENTENCES))
     n = len(BOUND_SENTENCES)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    a, b = [i for i, _ in pairs], [j for _, j in pairs]
-    prior = np.minimum(
-        shipped_scorer._screen_pairs(evidence, a, b).prior,
-        shipped_scorer._screen_pairs(evidence, b, a).prior,
-    )
+    prior = least_prior(shipped_scorer, evidence, pairs)
     floor = shipped_scorer.model.cross_encoder.mutual_prefilter
-    read: list[tuple[str, str]] = []
-    model = shipped_scorer._read_texts
-    monkeypatch.setattr(
-        shipped_scorer,
-        "_read_texts",
-        lambda c, s: (read.extend(zip(c, s, strict=True)), model(c, s))[1],
-    )
+    read = record_reads(shipped_scorer, monkeypatch)
     shipped_scorer.mutual(evidence, pairs, at_least=shipped_scorer.thresholds.same_fact)
-    texts = {(BOUND_SENTENCES[i], BOUND_SENTENCES[j]) for i, j in pairs}
-    texts |= {(y, x) for x, y in texts}
     below = {
         pair
         for (i, j), p in zip(pairs, prior.tolist(), strict=True)
