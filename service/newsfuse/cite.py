@@ -12,7 +12,7 @@ Everything here works on vectors the caller already has: nothing is embedded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -160,6 +160,47 @@ def cite_text(
     best = max((s for _, s in scored), default=0.0)
     chosen = _best_per_document(scored, sentences, threshold)
     return tuple(_citations(chosen, sentences, documents)), best, [i for _, i in chosen]
+
+
+def confirming_documents(
+    facts: Sequence[RankedFact],
+    shown: Mapping[int, int],
+    sentences: Sequence[Sentence],
+    evidence: Evidence,
+    scorer: SupportScorer,
+    canonical: Sequence[int],
+    ignore: Iterable[int] = (),
+) -> list[set[int]]:
+    """Per fact: the other documents whose best sentence ``cite_extractive`` would cite.
+
+    The fact is told by its member ``shown[cluster id]`` (no fact without one is asked);
+    documents count by their ``canonical`` copy, never the sentence's own, nor ``ignore``.
+    The same candidates and reads as citing the sentence, so a fact then picked is cited
+    from what was read here.
+    """
+    skip = set(ignore)
+    told = [shown.get(f.cluster.id, -1) for f in facts]
+    pools = [
+        []
+        if i < 0
+        else [
+            j
+            for j in candidates(evidence, evidence.vectors[i], f.cluster.members, exclude=i)
+            if canonical[sentences[j].doc] != canonical[sentences[i].doc]
+            and sentences[j].doc not in skip
+        ]
+        for f, i in zip(facts, told, strict=True)
+    ]
+    claims = [i for i, pool in zip(told, pools, strict=True) for _ in pool]
+    scores = scorer.support(evidence, claims, [j for pool in pools for j in pool])
+    out: list[set[int]] = []
+    at = 0
+    for pool in pools:
+        part = scores[at : at + len(pool)]
+        at += len(pool)
+        cited = [j for j, p in zip(pool, part.tolist(), strict=True) if p >= scorer.thresholds.cite]
+        out.append({canonical[sentences[j].doc] for j in cited})
+    return out
 
 
 def sentence_facts(ranked: Sequence[RankedFact]) -> dict[int, RankedFact]:

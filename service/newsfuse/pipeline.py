@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from newsfuse import story
+from newsfuse.cite import confirming_documents
 from newsfuse.conflicts import find_conflicts, for_sentence, most_salient
 from newsfuse.dedup import deduplicate
 from newsfuse.embed import (
@@ -29,7 +30,7 @@ from newsfuse.errors import InvalidInput, LimitExceeded
 from newsfuse.fuse import Fuser, FusionContext, FusionResult, fuse_many
 from newsfuse.fuse.extractive import ExtractiveFuser
 from newsfuse.ingest import ingest_all
-from newsfuse.rank import rank, select
+from newsfuse.rank import RankWeights, confirm, rank, select
 from newsfuse.readability import known_surnames
 from newsfuse.settings import Settings, how_to_raise
 from newsfuse.support import SupportScorer
@@ -71,10 +72,12 @@ class Pipeline:
         embedder: Embedder,
         fuser: Fuser | None = None,
         scorer: SupportScorer | None = None,
+        rank_weights: RankWeights | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.scorer = scorer or SupportScorer()
+        self.rank_weights = rank_weights or RankWeights()
         self.extractive = ExtractiveFuser(self.scorer)
         self.model_fuser = fuser
 
@@ -227,6 +230,7 @@ class Pipeline:
         for cluster, docs in zip(dedup.clusters, reporters, strict=True):
             docs.update(cluster.documents)
         seen = story.seen_documents(parsed, seen_ids)
+        weights = self.rank_weights
         ranked = rank(
             dedup.clusters,
             sentences,
@@ -234,11 +238,25 @@ class Pipeline:
             embeddings,
             dedup.duplicate_of,
             title_vectors,
+            weights=weights,
             reported_by=reporters,
             seen=frozenset(seen),
         )
         surnames = known_surnames(s.text for s in sentences)
         shown = story.shown_members(ranked, sentences, surnames)
+        canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
+        if weights.confirmed and ranked:
+            # Facts other outlets state, as read for a citation, gain on those they do not.
+            floor = weights.min_relative_score * ranked[0].score
+            top = [f for f in ranked if f.score >= floor][: weights.confirm_top]
+            confirming = confirming_documents(
+                top, shown, sentences, dedup.evidence, self.scorer, canonical, ignore=seen
+            )
+            ranked = confirm(
+                ranked,
+                {f.cluster.id: len(c) for f, c in zip(top, confirming, strict=True)},
+                weights,
+            )
         known: set[int] = set()  # told by an article the reader has seen
         unplaced: set[int] = set()  # no member reads well where the fact falls
         for round_ in range(_SELECT_ROUNDS):
@@ -255,6 +273,7 @@ class Pipeline:
                 max_words=options.max_words,
                 max_sentences=options.max_sentences,
                 redundancy_threshold=s.redundancy_threshold,
+                weights=weights,
                 evidence=dedup.evidence,
                 scorer=self.scorer,
                 lead=lead,
@@ -285,7 +304,6 @@ class Pipeline:
             if not dropped:
                 break
             unplaced |= dropped
-        canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
         conflicts = find_conflicts(
             sentences,
             dedup.evidence.parts,

@@ -8,6 +8,7 @@ chosen facts are then ordered by when they were first reported and where.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -45,6 +46,12 @@ class RankWeights:
     """Facts scoring under this share of the best one are never used to fill the budget."""
     dangling_penalty: float = 0.85
     """Factor for sentences that open with a pronoun or connective (they need context)."""
+    confirmed: float = 0.4
+    """Added to a fact's score when other outlets state its claim, as the pair reader judges
+    it for a citation (half for one outlet, all of it for two or more): facts a reader can
+    check in several sources come first. Chosen on DUC 2007 main (docs/bench.md)."""
+    confirm_top: int = 60
+    """How many of the most salient facts (of those selection may use) are checked."""
 
 
 _TERM = re.compile(r"[^\W\d_]{2,}|\d+(?:[.,]\d+)*", re.UNICODE)
@@ -209,6 +216,24 @@ def rank(
     return ranked
 
 
+def confirm(
+    ranked: Sequence[RankedFact],
+    confirming: Mapping[int, int],
+    weights: RankWeights = RankWeights(),
+) -> list[RankedFact]:
+    """``ranked`` rescored: each fact gains ``weights.confirmed`` by how many other outlets
+    state its claim (``confirming``: cluster id -> count; half for one, all for two or more).
+    """
+    out = []
+    for r in ranked:
+        bonus = weights.confirmed * min(confirming.get(r.cluster.id, 0), 2) / 2
+        out.append(
+            dataclasses.replace(r, score=r.score + bonus, confirmed=r.confirmed + bonus)
+        )
+    out.sort(key=lambda r: (-r.score, r.cluster.id))
+    return out
+
+
 def _recency(dates: Sequence[dt.date | None], first: dt.date | None, last: dt.date | None) -> float:
     known = [d for d in dates if d is not None]
     if not known or first is None or last is None or first == last:
@@ -250,7 +275,9 @@ def select(
     words = np.asarray([word_count(sentences[max(t, 0)].text) for t in told], dtype=np.int64)
     scores = np.asarray([r.score for r in ranked], dtype=np.float32)
     max_sim = np.full(len(ranked), -1.0, dtype=np.float32)
-    available = scores >= weights.min_relative_score * float(scores.max())
+    # The floor is on salience alone: a confirmed fact must not push the others under it.
+    salience = scores - np.asarray([r.confirmed for r in ranked], dtype=np.float32)
+    available = salience >= weights.min_relative_score * float(salience.max())
     available &= np.asarray([t >= 0 for t in told])
     # How many of each fact's sources the summary does not cite yet, kept up to date per pick
     # (a full rescan per pick would make selection quadratic in the number of facts).

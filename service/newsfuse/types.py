@@ -89,6 +89,9 @@ class RankedFact:
     position: float
     recency: float
     headline: float = 0.0
+    confirmed: float = 0.0
+    """The part of ``score`` earned by other outlets stating the fact's claim
+    (``rank.confirm``); how far the fact ranks below the best one ignores it."""
 
 
 @dataclass(frozen=True, slots=True)

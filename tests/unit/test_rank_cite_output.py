@@ -167,3 +167,98 @@ def test_a_credit_line_or_heading_is_never_a_citation_candidate():
     vectors = np.ones((len(texts), 4), dtype=np.float32) / 2.0  # all alike: only the rule decides
     evidence = Evidence.build(texts, vectors)
     assert candidates(evidence, vectors[0], always=[1], exclude=0) == [3]
+
+
+class _TableScorer:
+    """A scorer whose support is looked up in a table: (claim, source) -> probability."""
+
+    def __init__(self, table: dict[tuple[int, int], float], cite: float = 0.8) -> None:
+        from newsfuse.support import Thresholds
+
+        self.table = table
+        self.thresholds = Thresholds(cite=cite)
+        self.asked: list[tuple[int, int]] = []
+
+    def support(self, evidence, claims, sources):
+        import numpy as np
+
+        pairs = list(zip(claims, sources, strict=True))
+        self.asked += pairs
+        return np.asarray([self.table.get(p, 0.0) for p in pairs], dtype=np.float64)
+
+
+def _facts(sentence_docs: list[int], scores: list[float]):
+    from newsfuse.types import FactCluster, RankedFact, Sentence
+
+    sentences = [
+        Sentence(doc=d, index=i, start=0, end=1, text=f"Sentence {i} states a claim.", paragraph=0)
+        for i, d in enumerate(sentence_docs)
+    ]
+    facts = [
+        RankedFact(
+            cluster=FactCluster(
+                id=k, members=(k,), documents=(sentence_docs[k],), representative=k
+            ),
+            score=s,
+            support=1,
+            centrality=0.0,
+            position=0.0,
+            recency=0.0,
+        )
+        for k, s in enumerate(scores)
+    ]
+    return sentences, facts
+
+
+def test_confirming_documents_counts_other_outlets_that_state_the_claim():
+    import numpy as np
+    from newsfuse.cite import confirming_documents
+    from newsfuse.support import Evidence
+
+    # Sentences 0-1 are in document 0; 2 in document 1; 3 in document 2 (a copy of
+    # document 1); 4 in document 3, which the reader has seen; 5 in document 4.
+    docs = [0, 0, 1, 2, 3, 4]
+    sentences, facts = _facts(docs, [1.0, 0.9])
+    vectors = np.ones((len(docs), 4), dtype=np.float32) / 2.0  # all alike: every one a candidate
+    evidence = Evidence.build([s.text for s in sentences], vectors)
+    scorer = _TableScorer({(0, 1): 0.99, (0, 2): 0.9, (0, 3): 0.95, (0, 4): 0.99, (0, 5): 0.5})
+    canonical = [0, 1, 1, 3, 4]  # document 2 copies document 1
+    found = confirming_documents(
+        facts, {0: 0, 1: 1}, sentences, evidence, scorer, canonical, ignore=[3]
+    )
+    # Fact 0: its own document never counts, nor a copy twice, nor a seen document, nor a
+    # source under the cite threshold: only document 1 (with its copy) confirms it.
+    assert found[0] == {1}
+    assert found[1] == set()
+    assert not {(i, j) for i, j in scorer.asked if docs[i] == docs[j]}
+    assert (0, 4) not in scorer.asked  # a seen document is not even read
+
+
+def test_a_fact_without_a_sentence_to_tell_it_is_not_checked():
+    import numpy as np
+    from newsfuse.cite import confirming_documents
+    from newsfuse.support import Evidence
+
+    sentences, facts = _facts([0, 1], [1.0, 0.9])
+    evidence = Evidence.build([s.text for s in sentences], np.ones((2, 4), np.float32) / 2.0)
+    scorer = _TableScorer({(1, 0): 0.99})
+    assert confirming_documents(facts, {1: 1}, sentences, evidence, scorer, [0, 1]) == [
+        set(),
+        {0},
+    ]
+    assert all(i == 1 for i, _ in scorer.asked)
+
+
+def test_confirmed_facts_move_up_by_the_bonus_and_nothing_else_changes():
+    from newsfuse.rank import RankWeights, confirm
+
+    _, facts = _facts([0, 1, 2], [1.0, 0.9, 0.85])
+    weights = RankWeights(confirmed=0.4)
+    # One confirming outlet earns half the bonus, two or more all of it.
+    ranked = confirm(facts, {1: 1, 2: 5}, weights)
+    assert [f.cluster.id for f in ranked] == [2, 1, 0]
+    assert [round(f.score, 6) for f in ranked] == [1.25, 1.1, 1.0]
+    # The bonus is kept apart: selection's floor (a share of the best fact) ignores it.
+    assert [round(f.confirmed, 6) for f in ranked] == [0.4, 0.2, 0.0]
+    unchanged = confirm(facts, {1: 1, 2: 5}, RankWeights(confirmed=0.0))
+    assert [(f.cluster.id, f.score) for f in unchanged] == [(0, 1.0), (1, 0.9), (2, 0.85)]
