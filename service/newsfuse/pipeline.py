@@ -77,7 +77,7 @@ class Pipeline:
         self.settings = settings
         self.embedder = embedder
         self.scorer = scorer or SupportScorer()
-        self.rank_weights = rank_weights or RankWeights()
+        self.rank_weights = rank_weights or RankWeights(confirmed=settings.confirm_bonus)
         self.extractive = ExtractiveFuser(self.scorer)
         self.model_fuser = fuser
 

@@ -49,7 +49,8 @@ class RankWeights:
     confirmed: float = 0.4
     """Added to a fact's score when other outlets state its claim, as the pair reader judges
     it for a citation (half for one outlet, all of it for two or more): facts a reader can
-    check in several sources come first. Chosen on DUC 2007 main (docs/bench.md)."""
+    check in several sources come first. Chosen on DUC 2007 main (docs/bench.md); the
+    pipeline takes it from ``Settings.confirm_bonus``."""
     confirm_top: int = 60
     """How many of the most salient facts (of those selection may use) are checked."""
 

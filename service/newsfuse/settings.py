@@ -57,6 +57,10 @@ class Settings:
     redundancy_threshold: float = 0.75
     """Cosine above which a candidate summary sentence repeats one already chosen, whatever
     the support scorer says (it also stops a sentence that states a chosen one's claim)."""
+    confirm_bonus: float = 0.4
+    """Salience a fact gains when other outlets state its claim (as the support scorer
+    judges a citation; half for one outlet): 0 ranks facts without asking (docs/bench.md,
+    "Confirmed facts first")."""
     support_model: str | None = None
     """Optional directory of a local NLI / cross-encoder checkpoint (Hugging Face
     sequence-classification with an ``entailment`` label): its entailment probability
@@ -168,6 +172,8 @@ class Settings:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"setting {name} must be in (0, 1], got {value}")
+        if self.confirm_bonus < 0:
+            raise ValueError(f"setting confirm_bonus must be >= 0, got {self.confirm_bonus}")
         if self.embed_cache_mb < 0:
             raise ValueError(f"setting embed_cache_mb must be >= 0, got {self.embed_cache_mb}")
         if min(self.threads, self.max_wait_ms, self.grace_seconds, self.batch_timeout_seconds) < 0:

@@ -262,3 +262,11 @@ def test_confirmed_facts_move_up_by_the_bonus_and_nothing_else_changes():
     assert [round(f.confirmed, 6) for f in ranked] == [0.4, 0.2, 0.0]
     unchanged = confirm(facts, {1: 1, 2: 5}, RankWeights(confirmed=0.0))
     assert [(f.cluster.id, f.score) for f in unchanged] == [(0, 1.0), (1, 0.9), (2, 0.85)]
+
+
+def test_the_confirmation_bonus_is_a_setting():
+    assert _pipeline().rank_weights.confirmed == 0.4
+    assert _pipeline(confirm_bonus=0).rank_weights.confirmed == 0
+    # With the bonus off nothing is read for it, and the ranking is salience alone.
+    ctx = _pipeline(confirm_bonus=0).prepare(STORY, SummaryOptions(max_words=200))
+    assert all(f.confirmed == 0 for f in ctx.ranked)

@@ -24,6 +24,7 @@ def test_empty_variable_means_unset():
         ({"NEWSFUSE_MAX_WORDS": "many"}, "NEWSFUSE_MAX_WORDS"),
         ({"NEWSFUSE_MAX_WORDS": "0"}, "max_words"),
         ({"NEWSFUSE_CANDIDATE_THRESHOLD": "1.5"}, "candidate_threshold"),
+        ({"NEWSFUSE_CONFIRM_BONUS": "-0.1"}, "confirm_bonus"),
         ({"NEWSFUSE_EMBED_DTYPE": "float8"}, "embed_dtype"),
         ({"NEWSFUSE_SEQ2SEQ_CPU_DTYPE": "fp4"}, "seq2seq_cpu_dtype"),
         ({"NEWSFUSE_SEQ2SEQ_NUM_BEAMS": "0"}, "seq2seq_num_beams"),
