@@ -175,8 +175,8 @@ def confirming_documents(
 
     The fact is told by its member ``shown[cluster id]`` (no fact without one is asked);
     documents count by their ``canonical`` copy, never the sentence's own, nor ``ignore``.
-    The same candidates and reads as citing the sentence, so a fact then picked is cited
-    from what was read here.
+    The candidates are those citing the sentence scores (less its own outlet's), so a fact
+    then picked is cited from what was read here (the reader caches its pairs).
     """
     skip = set(ignore)
     told = [shown.get(f.cluster.id, -1) for f in facts]
