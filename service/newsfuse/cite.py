@@ -93,6 +93,20 @@ def _citations(
     ]
 
 
+def _read_pools(
+    evidence: Evidence, scorer: SupportScorer, claims: Sequence[int], pools: Sequence[list[int]]
+) -> list[list[tuple[int, float]]]:
+    """``(source, support)`` for each source of each claim's pool, all read in one pass."""
+    flat = [i for i, pool in zip(claims, pools, strict=True) for _ in pool]
+    scores = scorer.support(evidence, flat, [j for pool in pools for j in pool]).tolist()
+    out = []
+    at = 0
+    for pool in pools:
+        out.append(list(zip(pool, scores[at : at + len(pool)], strict=True)))
+        at += len(pool)
+    return out
+
+
 def cite_extractive_many(
     facts: Sequence[RankedFact],
     shown: Sequence[int],
@@ -110,19 +124,12 @@ def cite_extractive_many(
         candidates(evidence, evidence.vectors[i], fact.cluster.members, exclude=i)
         for fact, i in zip(facts, shown, strict=True)
     ]
-    claims = [i for i, pool in zip(shown, pools, strict=True) for _ in pool]
-    scores = scorer.support(evidence, claims, [j for pool in pools for j in pool]).tolist()
     out = []
-    at = 0
-    for index, pool in zip(shown, pools, strict=True):
+    for index, scored in zip(shown, _read_pools(evidence, scorer, shown, pools), strict=True):
         own = sentences[index]
         chosen = _best_per_document(
-            list(zip(pool, scores[at : at + len(pool)], strict=True)),
-            sentences,
-            scorer.thresholds.cite,
-            skip_documents=[own.doc],
+            scored, sentences, scorer.thresholds.cite, skip_documents=[own.doc]
         )
-        at += len(pool)
         first = citation(own, documents[own.doc].document.id, 1.0)
         out.append((first, *_citations(chosen, sentences, documents)))
     return out
@@ -191,16 +198,10 @@ def confirming_documents(
         ]
         for f, i in zip(facts, told, strict=True)
     ]
-    claims = [i for i, pool in zip(told, pools, strict=True) for _ in pool]
-    scores = scorer.support(evidence, claims, [j for pool in pools for j in pool])
-    out: list[set[int]] = []
-    at = 0
-    for pool in pools:
-        part = scores[at : at + len(pool)]
-        at += len(pool)
-        cited = [j for j, p in zip(pool, part.tolist(), strict=True) if p >= scorer.thresholds.cite]
-        out.append({canonical[sentences[j].doc] for j in cited})
-    return out
+    return [
+        {canonical[sentences[j].doc] for j, p in scored if p >= scorer.thresholds.cite}
+        for scored in _read_pools(evidence, scorer, told, pools)
+    ]
 
 
 def sentence_facts(ranked: Sequence[RankedFact]) -> dict[int, RankedFact]:
