@@ -11,8 +11,9 @@ budgets of ``bench/quality.py``), counted on the summary sentences as the pipeli
 them:
 
 - **debris**: sentences that are not sentences a reader should see: ``is_debris`` of the
-  text, or the ``unfit`` reason ingest gave the source sentence shown (a list item, a line
-  of a timeline, a sentence inside a quotation).
+  text, a sentence that states nothing (``not_a_statement``: a teaser question, an address
+  to the reader, a fact box's heading), or the ``unfit`` reason ingest gave the source
+  sentence shown (a list item, a line of a timeline, a sentence inside a quotation).
 - **repeats**: pairs of summary sentences where one states the other's main claim, judged
   by the pipeline's ``newsfuse.support.SupportScorer`` at its ``repeat`` threshold (or
   ``--repeat-threshold``), in either direction; ``max pair P`` is the mean over summaries
@@ -202,7 +203,13 @@ def assess(
 ) -> SummaryReport:
     """Count debris, repeats, dangling openers, inversions and the lead for one summary."""
     from newsfuse import story
-    from newsfuse.readability import is_debris, known_surnames, names_introduced, needs_antecedent
+    from newsfuse.readability import (
+        is_debris,
+        known_surnames,
+        names_introduced,
+        needs_antecedent,
+        not_a_statement,
+    )
     from newsfuse.support import idf_weights, parse
     from newsfuse.timeline import chronology_inversions, fact_date
 
@@ -232,7 +239,7 @@ def assess(
         shown.append(source)
 
     for text, source in zip(texts, shown, strict=True):
-        reason = is_debris(text)
+        reason = is_debris(text) or not_a_statement(text)
         if reason is None and source is not None:
             reason = getattr(sentences[source], "unfit", None)
         if reason:

@@ -282,21 +282,58 @@ def is_debris(text: str) -> str | None:
 
 # "Q: What is autism?", "A: A brain disorder ...": an interview's or a FAQ's labels.
 _QA_MARKER = re.compile(r"^(?:Q\s*[:.]|A\s*:)\s")
+# A feature writer's address to the reader: "Just look at who's going to bat for Napster",
+# "Consider the Coeur d'Alene tribe", "Imagine ...", "Remember when ...", "Take, for example,".
+_ADDRESS = re.compile(
+    r"^(?![`'\"“‘])\W*(?:(?:just\s+)?(?:look\s+at|consider|imagine|forget|remember|think\s+about"
+    r"|take\s+(?:the|a|an))\b|take\s*,)",
+    re.IGNORECASE,
+)
+# What introduces a list, a transcript or a fact box rather than stating a fact: "Here are
+# some of the findings", "Following is a primer on the issue", "Figures available Saturday on
+# the earthquake that struck Turkey early Tuesday".
+_INTRODUCES = re.compile(
+    r"^(?![`'\"“‘])\W*(?:here\s+(?:is|are)\b|here's\b|following\s+(?:is|are)\b"
+    r"|(?:figures|facts|details|statistics|highlights)\s+available\s+"
+    r"(?:(?:\w+day|today|now)\s+)?(?:on|about|for|as\s+of)\b)",
+    re.IGNORECASE,
+)
+# A question mark at the end of the sentence inside a quoted word or two that ask nothing
+# themselves, not introduced as speech: "Depressed that there's no more ``Seinfeld?''" asks
+# (the mark is the sentence's); "He asked, ``Why?''" reports a question; "the film ``Why
+# Not?''" names one.
+_QUOTED_END_QUESTION = re.compile(
+    r"(?<![,:])\s(?:``|\"|“)(?P<quoted>[^`\"“”'\s]+(?:\s[^`\"“”'\s]+)?)\?\s*(?:''|\"|”)\W*$"
+)
+_ASKING_WORD = re.compile(
+    r"\b(?:who|what|why|where|when|how|which|whose|is|are|was|were|do|does|did|can|could|will"
+    r"|would|should|not)\b",
+    re.IGNORECASE,
+)
 
 
 def not_a_statement(text: str) -> str | None:
     """Why a body sentence states nothing a brief could tell, or ``None``.
 
     ``question`` (the sentence itself asks: a feature's teaser, a rhetorical question; a
-    question quoted inside it is fine) and ``question and answer marker`` ("Q: ...",
-    "A: ..."). Such sentences are body text, not debris, and may be cited; a summary never
-    shows them.
+    question quoted inside it is fine), ``question and answer marker`` ("Q: ...",
+    "A: ..."), ``addresses the reader`` (a feature writer's "Just look at ...", "Consider
+    ...", "Imagine ...") and ``introduces what follows`` ("Here are ...", "Following is
+    ...", a fact box's "Figures available Saturday on ..."). Such sentences are body text,
+    not debris, and may be cited; a summary never shows them.
     """
     s = " ".join(text.split())
     if _QA_MARKER.match(s):
         return "question and answer marker"
     if _outside_quotes(s).rstrip(" \"'”’").endswith("?"):
         return "question"
+    m = _QUOTED_END_QUESTION.search(s)
+    if m and not _ASKING_WORD.search(m.group("quoted")):
+        return "question"
+    if _ADDRESS.match(s):
+        return "addresses the reader"
+    if _INTRODUCES.match(s):
+        return "introduces what follows"
     return None
 
 
