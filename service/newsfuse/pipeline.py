@@ -30,7 +30,7 @@ from newsfuse.errors import InvalidInput, LimitExceeded
 from newsfuse.fuse import Fuser, FusionContext, FusionResult, fuse_many
 from newsfuse.fuse.extractive import ExtractiveFuser
 from newsfuse.ingest import ingest_all
-from newsfuse.rank import RankWeights, confirm, rank, select
+from newsfuse.rank import RankWeights, confirm, rank, select, word_count
 from newsfuse.readability import known_surnames
 from newsfuse.settings import Settings, how_to_raise
 from newsfuse.support import SupportScorer
@@ -40,6 +40,7 @@ from newsfuse.types import (
     Document,
     DocumentInfo,
     DuplicateSpan,
+    RankedFact,
     Stats,
     Summary,
     SummaryOptions,
@@ -259,6 +260,9 @@ class Pipeline:
             )
         known: set[int] = set()  # told by an article the reader has seen
         unplaced: set[int] = set()  # no member reads well where the fact falls
+        # The fullest summary of the rounds: a round that left a fact out may have placed
+        # more than the rounds after it (each leaves out more), the last one included.
+        fullest: tuple[int, list[RankedFact], list[int]] | None = None
         for round_ in range(_SELECT_ROUNDS):
             last = round_ == _SELECT_ROUNDS - 1
             candidates = [f for f in ranked if f.cluster.id not in known | unplaced]
@@ -301,9 +305,14 @@ class Pipeline:
             # A fact left out here (a surname no earlier sentence introduced) frees its words
             # for another fact: selected again without it.
             dropped = {f.cluster.id for f in ordered} - {f.cluster.id for f in selected}
+            words = sum(word_count(sentences[i].text) for i in shown_sentences)
+            if fullest is None or words >= fullest[0]:
+                fullest = (words, selected, shown_sentences)
             if not dropped:
                 break
             unplaced |= dropped
+        if fullest is not None:
+            _, selected, shown_sentences = fullest
         conflicts = find_conflicts(
             sentences,
             dedup.evidence.parts,

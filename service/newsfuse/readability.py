@@ -688,6 +688,7 @@ _CALENDAR = frozenset(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April"
     " May June July August September October November December".split()
 )
+_WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 _ARTICLES = frozenset(("the", "a", "an"))
 _FUNCTION_WORDS = frozenset(
     "with from that than this were have been when where while what which said says told"
@@ -769,6 +770,9 @@ def _introductions(text: str) -> tuple[set[str], set[str]]:
         words = [t for t in run.words if t not in _NAME_PARTICLES]
         while words and words[0] in _NOT_NAMES:
             words = words[1:]
+        # "offered by Microsoft Friday night", "said Clinton Tuesday": a weekday ends no name.
+        while words and words[-1] in _WEEKDAYS:
+            words = words[:-1]
         people = [t for t in words if t not in _ROLE_TITLES and t not in _HONORIFICS]
         if not people:
             continue

@@ -270,3 +270,27 @@ def test_the_confirmation_bonus_is_a_setting():
     # With the bonus off nothing is read for it, and the ranking is salience alone.
     ctx = _pipeline(confirm_bonus=0).prepare(STORY, SummaryOptions(max_words=200))
     assert all(f.confirmed == 0 for f in ctx.ranked)
+
+
+def test_when_every_round_leaves_a_fact_out_the_fullest_summary_is_kept(monkeypatch):
+    # DUC 2007 D0711C-C: six rounds each left one fact out (its sentence could not stand
+    # where it fell), and the last round's summary used 74 of 100 words where an earlier
+    # round had placed more. Here every round leaves out a fact, and rounds place fewer and
+    # fewer: the first round's summary must be the one kept.
+    from newsfuse import story
+
+    place = story.place_openers
+    rounds: list[list[int]] = []
+
+    def leave_one_out(facts, shown, sentences, surnames):
+        kept, chosen = place(facts, shown, sentences, surnames)
+        keep = max(0, len(kept) - 1 - len(rounds))  # at least one left out every round
+        rounds.append([f.cluster.id for f in kept[:keep]])
+        return kept[:keep], chosen[:keep]
+
+    monkeypatch.setattr(story, "place_openers", leave_one_out)
+    ctx = _pipeline().prepare(STORY, SummaryOptions(max_words=200))
+    assert len(rounds) > 1
+    fullest = max(rounds, key=len)
+    assert [f.cluster.id for f in ctx.selected] == fullest
+    assert len(ctx.selected) > len(rounds[-1])

@@ -548,6 +548,17 @@ def test_a_name_written_surname_first_and_days_that_are_no_names() -> None:
     assert "Zhang" in surnames
     assert "Saturday" not in surnames
     assert "Monsanto" not in surnames
+    # DUC 2007 D0711C: "a proposal offered by Microsoft Friday night" made "Microsoft" a
+    # surname (a two-word name written surname first), and "Microsoft said" a person's.
+    company = known_surnames(
+        ["A settlement proposal offered by Microsoft Friday night was rejected.",
+         "Microsoft said it would appeal.", "Microsoft says it will comply."]
+    )
+    assert "Microsoft" not in company
+    assert needs_antecedent(
+        "The Justice Department proposed to break Microsoft into two companies.",
+        surnames=company,
+    ) is None
     lone = "Of the members, 18 were Hong Kong residents, Zhang said."
     assert needs_antecedent(lone, surnames=surnames) == "surname alone: Zhang"
     told = names_introduced(["Zhang Xingfeng described the gang."])
