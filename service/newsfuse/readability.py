@@ -999,6 +999,8 @@ def told_before_in_source(
             and (w2 in _AFTER_A_NOUN or w2.endswith("ed") or w2 in _FUNCTION_WORDS)
         )
         heads = [w for w in (w2, w1 if w1_is_head else None) if w and w[:1].islower()]
+        if w1[:1].islower() and w1.endswith(("'s", "’s")):
+            heads = [w1[:-2]]  # "the band's lawyer": the band is what must be known
         for head in heads:
             noun = head.lower()
             if (
@@ -1024,6 +1026,7 @@ def told_before_in_source(
                 phrase = body[m.start() : m.start("w1") + len(m.group("w1"))]
                 if head == m.group("w2"):
                     phrase = body[m.start() : m.end()]
+                phrase = phrase.removesuffix("'s").removesuffix("’s")
                 return f"refers back: {phrase} (told earlier in its source)"
     return None
 

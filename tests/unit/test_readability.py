@@ -578,6 +578,16 @@ def test_a_definite_phrase_for_what_its_source_introduced_before() -> None:
     assert told_before_in_source(
         "Bagabandy told reporters after the meeting.", ["Bagabandy held a meeting with Kohl."]
     ) == "refers back: the meeting (told earlier in its source)"
+    # A possessive names the thing too: "the band's lawyer" needs the band (DUC 2007 D0714D,
+    # where Metallica was never named).
+    assert told_before_in_source(
+        "Howard King, the band's lawyer, said it would not sue the fans.",
+        ["Metallica, a heavy metal band, sued Napster on Tuesday."],
+    ) == "refers back: the band (told earlier in its source)"
+    assert told_before_in_source(
+        "Howard King, the band's lawyer, said it would not sue the fans.",
+        ["Metallica sued Napster on Tuesday."],
+    ) is None
     # Told in the summary already, said in full, not introduced before, or known to all.
     told = names_introduced(["Soil samples were taken near the plant."])
     tested = "The samples were tested."
