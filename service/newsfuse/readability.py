@@ -77,7 +77,9 @@ _BYLINE = re.compile(
     r"\s*(?:By|BY)\s+[A-Z][\w.'’-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w.'’-]*){0,5}\s*[.,]?\s*$"
     r"|\s*(?:By\s+[^,]{3,40},\s*)?(?:The\s+)?(?:Associated\s+Press|AP|Xinhua|Reuters|Cox\s+News"
     r"|New\s+York\s+Times)(?:\s+\w+){0,2}\s+(?:Writers?|Correspondents?|Reporters?|Editors?"
-    r"|Staff)\s*\.?\s*$|\s*c\.\s*\d{4}\s+(?:N\.Y\.|The\s+New\s+York)|AP\s+NewsBrief\b",
+    r"|Staff)\s*\.?\s*$|\s*c\.\s*\d{4}\s+(?:N\.Y\.|The\s+New\s+York)|AP\s+NewsBrief\b"
+    # A copyright line: "Copyright 1999 by T. Berry Brazelton, M.D.", "(c) 1998 Reuters".
+    r"|\s*(?:copyright|\(c\)|©)\s*(?:\(c\)\s*|©\s*)?(?:19|20)\d\d\b",
     re.IGNORECASE,
 )
 # Notes to editors: how they open, and phrases that give them away wherever they stand
@@ -298,6 +300,13 @@ _INTRODUCES = re.compile(
     r"(?:(?:\w+day|today|now)\s+)?(?:on|about|for|as\s+of)\b)",
     re.IGNORECASE,
 )
+# A feature's or a fact box's run-in label: "Claim: ...", "Proof: ...", "Microsoft's take:
+# ...", "His best option: ...". Not a speaker ("Sims agreed: ...", "But she argues: ..."):
+# the label has no verb-like word (ending in -ed or -s, possessives aside) and no pronoun.
+_RUN_IN = re.compile(r"^(?P<label>[A-Z][\w'’.-]*(?:\s+[\w'’.-]+){0,2}):\s+[A-Z`\"“]")
+_NOT_A_LABEL = re.compile(
+    r"(?:ed|[^'’s]s)$|^(?:he|she|it|they|we|i|you|it's|that|this|there|but|and)$", re.IGNORECASE
+)
 # A question mark at the end of the sentence inside a quoted word or two that ask nothing
 # themselves, not introduced as speech: "Depressed that there's no more ``Seinfeld?''" asks
 # (the mark is the sentence's); "He asked, ``Why?''" reports a question; "the film ``Why
@@ -319,7 +328,8 @@ def not_a_statement(text: str) -> str | None:
     question quoted inside it is fine), ``question and answer marker`` ("Q: ...",
     "A: ..."), ``addresses the reader`` (a feature writer's "Just look at ...", "Consider
     ...", "Imagine ...") and ``introduces what follows`` ("Here are ...", "Following is
-    ...", a fact box's "Figures available Saturday on ..."). Such sentences are body text,
+    ...", a fact box's "Figures available Saturday on ...") and ``run-in label`` ("Claim:
+    ...", "Microsoft's take: ..."). Such sentences are body text,
     not debris, and may be cited; a summary never shows them.
     """
     s = " ".join(text.split())
@@ -334,6 +344,9 @@ def not_a_statement(text: str) -> str | None:
         return "addresses the reader"
     if _INTRODUCES.match(s):
         return "introduces what follows"
+    label = _RUN_IN.match(s)
+    if label and not any(_NOT_A_LABEL.search(w) for w in label.group("label").split()):
+        return "run-in label"
     return None
 
 
