@@ -697,11 +697,10 @@ _INSTITUTIONS = frozenset(
     " Congress Army Navy Police Internet Web Net God Jr Sr Jr. Sr. II III".split()
 )
 # "President Boris Yeltsin Saturday signed ...", "... said Sunday.": days are no surnames.
-_CALENDAR = frozenset(
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April"
-    " May June July August September October November December".split()
-)
 _WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
+_CALENDAR = _WEEKDAYS | frozenset(
+    "January February March April May June July August September October November December".split()
+)
 _ARTICLES = frozenset(("the", "a", "an"))
 _FUNCTION_WORDS = frozenset(
     "with from that than this were have been when where while what which said says told"
