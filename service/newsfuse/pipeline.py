@@ -48,9 +48,13 @@ from newsfuse.types import (
 
 _LOGGER = logging.getLogger(__name__)
 
-#: How many times selection is redone after leaving out facts it cannot use: facts a seen
-#: article told (update summaries), and facts whose sentence cannot stand where it falls.
+#: How many summaries selection may place, each after leaving out facts whose sentence cannot
+#: stand where it fell in the one before.
 _SELECT_ROUNDS = 6
+#: Rounds of selection in all, counting those that only leave out facts a seen article told
+#: (update summaries; such a round places nothing). Past it, those facts are dropped from
+#: the last round's picks.
+_MAX_ROUNDS = 30
 
 _WARMUP_DOCUMENTS = (
     Document(
@@ -263,8 +267,8 @@ class Pipeline:
         # The fullest summary of the rounds: a round that left a fact out may have placed
         # more than the rounds after it (each leaves out more), the last one included.
         fullest: tuple[int, list[RankedFact], list[int]] | None = None
-        for round_ in range(_SELECT_ROUNDS):
-            last = round_ == _SELECT_ROUNDS - 1
+        placed_rounds = 0
+        for round_ in range(_MAX_ROUNDS):
             candidates = [f for f in ranked if f.cluster.id not in known | unplaced]
             lead = story.choose_lead(
                 candidates, sentences, parsed, dedup.evidence, shown, seen=seen
@@ -284,7 +288,8 @@ class Pipeline:
                 shown=shown,
             )
             # Update summary: what a seen article tells is not news. Checked for the facts
-            # selection wants (lazily: the check reads pairs), then selected again.
+            # selection wants (lazily: the check reads pairs), then selected again; such a
+            # round costs none of the placement rounds (each leaves out at least one fact).
             stale = {
                 f.cluster.id
                 for f in picked
@@ -294,7 +299,7 @@ class Pipeline:
             }
             if stale:
                 known |= stale
-                if not last:
+                if round_ < _MAX_ROUNDS - 1:
                     continue
                 picked = [f for f in picked if f.cluster.id not in known]
                 if lead is not None and lead.cluster.id in known:
@@ -308,7 +313,8 @@ class Pipeline:
             words = sum(word_count(sentences[i].text) for i in shown_sentences)
             if fullest is None or words >= fullest[0]:
                 fullest = (words, selected, shown_sentences)
-            if not dropped:
+            placed_rounds += 1
+            if not dropped or placed_rounds == _SELECT_ROUNDS:
                 break
             unplaced |= dropped
         if fullest is not None:

@@ -272,7 +272,12 @@ def told_by_seen(
     evidence: Evidence,
     scorer: SupportScorer,
 ) -> bool:
-    """Whether the reader already knows a fact: a seen document tells it or states its claim."""
+    """Whether the reader already knows a fact: a seen document tells it or states its claim.
+
+    Strict on purpose: an update summary may retell what the reader knows in new words, as
+    editors do to set up what is new; the looser test of a repeat inside one summary
+    (``rank.select``) left out too much (docs/bench.md, "Update summaries").
+    """
     if any(sentences[m].doc in seen for m in fact.cluster.members):
         return True
     rows = [i for i, s in enumerate(sentences) if s.doc in seen]

@@ -294,3 +294,47 @@ def test_when_every_round_leaves_a_fact_out_the_fullest_summary_is_kept(monkeypa
     fullest = max(rounds, key=len)
     assert [f.cluster.id for f in ctx.selected] == fullest
     assert len(ctx.selected) > len(rounds[-1])
+
+
+def _update_request():
+    new = [
+        STORY[2],
+        Document(
+            id="d.txt",
+            date=dt.date(2025, 1, 6),
+            text=(
+                "A court suspended the transit plan on Friday after a lawsuit. "
+                "The mayor said the city would appeal the ruling. "
+                "Bus drivers held a rally outside city hall on Saturday. "
+                "The transit agency postponed hiring for the new lines."
+            ),
+        ),
+    ]
+    return new, SummaryOptions(max_words=25, seen_documents=(STORY[0], STORY[1]))
+
+
+def test_leaving_out_what_the_reader_has_seen_costs_no_round_of_placement(monkeypatch):
+    # An update summary reselects after leaving out facts a seen article told. Such a
+    # round places nothing, so it must not use up the rounds that placement has: here one
+    # placement round, and the best fact turns out to be told. Its words go to another
+    # fact rather than being left empty (DUC 2007 update C: summaries of 29 and 33 words of
+    # 100 when told facts used the rounds up).
+    from newsfuse import pipeline as pipeline_module
+    from newsfuse import story
+
+    new, options = _update_request()
+    monkeypatch.setattr(story, "told_by_seen", lambda f, *a, **k: False)
+    best = _pipeline().prepare(new, options).selected[0].cluster.id
+    monkeypatch.setattr(pipeline_module, "_SELECT_ROUNDS", 1)
+    monkeypatch.setattr(story, "told_by_seen", lambda f, *a, **k: f.cluster.id == best)
+
+    def words(ctx):
+        return sum(len(ctx.sentences[i].text.split()) for i in ctx.shown)
+
+    ctx = _pipeline().prepare(new, options)
+    assert best not in {f.cluster.id for f in ctx.selected}
+    monkeypatch.setattr(pipeline_module, "_MAX_ROUNDS", 1)  # no round left to reselect
+    starved = _pipeline().prepare(new, options)
+    assert best not in {f.cluster.id for f in starved.selected}
+    assert words(starved) < words(ctx) <= 25  # starved: nothing at all here
+
