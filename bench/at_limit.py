@@ -3,10 +3,14 @@
 Usage::
 
     python bench/at_limit.py [--sentences N]     # default: the max_sentences_per_request setting
+    python bench/at_limit.py --eval-dir ../shared/eval [--sentences N] [--threads 2]
 
 The request is the soak's "at the limit" case (``bench/soak.py``: 50 documents of N / 50
-news-length sentences). It is summarized in this process, embedding cache off (a cold
-request), twice:
+news-length sentences); with ``--eval-dir``, real news instead: the articles of DUC 2006
+clusters, whole clusters in order, then articles of the next one, until the request holds
+as many sentences as fits under N (several stories in one request: each story's reporting
+is as dense as a real cluster's, its facts read by the support scorer as in any request).
+It is summarized in this process, embedding cache off (a cold request), twice:
 
 * with **1 torch thread**: the process' CPU time is split into the model's (time inside the
   embedder) and everything else. On an idle machine a 1-thread run takes its CPU time, so
@@ -23,6 +27,7 @@ counts only what this process computed. Prints a table, writes ``bench/results/a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import logging
 import os
@@ -54,7 +59,28 @@ class TimedEmbedder:
             self.cpu += time.process_time() - started
 
 
-def measure(sentences: int, threads: int) -> dict[str, Any]:
+def duc_case(eval_dir: Path, sentences: int) -> list[Any]:
+    """DUC 2006 articles, cluster after cluster, as many as fit under ``sentences``."""
+    from _common import load_datasets
+    from newsfuse.ingest import ingest_all
+    from newsfuse.settings import Settings
+    from quality import cluster_documents
+
+    chars = Settings.from_env().max_sentence_chars
+    out: list[Any] = []
+    count = 0
+    for cluster in load_datasets(eval_dir, ["duc2006"], None)["duc2006"]:
+        for document in cluster_documents(cluster):
+            document = dataclasses.replace(document, id=f"{cluster.id}/{document.id}")
+            size = len(ingest_all([document], max_sentence_chars=chars)[0].sentences)
+            if count + size > sentences:
+                return out
+            out.append(document)
+            count += size
+    return out
+
+
+def measure(sentences: int, threads: int, eval_dir: Path | None = None) -> dict[str, Any]:
     import torch
     from newsfuse.pipeline import Pipeline
     from newsfuse.settings import Settings
@@ -67,7 +93,10 @@ def measure(sentences: int, threads: int) -> dict[str, Any]:
     pipeline = Pipeline(settings, timed, loaded.model_fuser)
     pipeline.warmup()
     timed.cpu = 0.0
-    documents = soak.at_limit_case(sentences)()
+    if eval_dir is None:
+        documents = soak.at_limit_case(sentences)()
+    else:
+        documents = duc_case(eval_dir, sentences)
     wall, cpu = time.perf_counter(), time.process_time()
     summary = pipeline.summarize(documents)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -84,6 +113,10 @@ def measure(sentences: int, threads: int) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sentences", type=int, help="default: max_sentences_per_request")
+    parser.add_argument("--eval-dir", type=Path, help="real news: DUC 2006 articles from here")
+    parser.add_argument(
+        "--two-threads-only", action="store_true", help="skip the 1-thread run (wall time only)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "at_limit.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the newsfuse command sets it
@@ -92,17 +125,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sentences = args.sentences or Settings.from_env().max_sentences_per_request
     machine = machine_info()
-    one = measure(sentences, 1)
-    two = measure(sentences, 2)
-    estimate = one["other_cpu_s"] + one["model_cpu_s"] / 2
+    two = measure(sentences, 2, args.eval_dir)
+    one = None if args.two_threads_only else measure(sentences, 1, args.eval_dir)
+    estimate = None if one is None else one["other_cpu_s"] + one["model_cpu_s"] / 2
     result = {
         "sentences_requested": sentences,
+        "text": "DUC 2006 articles" if args.eval_dir else "synthetic (bench/soak.py)",
         "one_thread": one,
         "two_threads": two,
         "idle_2_cores_estimate_s": estimate,
-        "idle_2_cores_upper_bound_s": one["cpu_s"],
+        "idle_2_cores_upper_bound_s": None if one is None else one["cpu_s"],
         "target_s": TARGET_SECONDS,
-        "meets_target": one["cpu_s"] <= TARGET_SECONDS,
+        # Without the 1-thread run, the 2-thread wall time decides (load noted beside it).
+        "meets_target": (two["wall_s"] if one is None else one["cpu_s"]) <= TARGET_SECONDS,
         "command": " ".join(["python", "bench/at_limit.py", *(argv or sys.argv[1:])]),
         "machine": machine,
         "machine_after": machine_info(),
@@ -110,16 +145,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [
         [f"{r['threads']} thread(s)", r["sentences"], r["wall_s"], r["cpu_s"], r["model_cpu_s"],
          r["other_cpu_s"]]
-        for r in (one, two)
+        for r in (one, two) if r is not None
     ]  # fmt: skip
     print(markdown_table(["run", "sentences", "wall s", "CPU s", "model CPU s", "other CPU s"],
                          rows))  # fmt: skip
-    print(
-        f"\n2 idle cores: about {estimate:.1f} s (other CPU + model CPU / 2 of the 1-thread "
-        f"run), at most {one['cpu_s']:.1f} s (its whole CPU time); target {TARGET_SECONDS:.0f} "
-        f"s: {'met' if result['meets_target'] else 'NOT met'}; load average "
-        f"{machine['load_average_1m']} before, {result['machine_after']['load_average_1m']} after"
+    load = (
+        f"load average {machine['load_average_1m']} before, "
+        f"{result['machine_after']['load_average_1m']} after"
     )
+    verdict = "met" if result["meets_target"] else "NOT met"
+    if one is None:
+        print(f"\n2 threads: {two['wall_s']:.1f} s wall; target {TARGET_SECONDS:.0f} s: "
+              f"{verdict}; {load}")  # fmt: skip
+    else:
+        print(
+            f"\n2 idle cores: about {estimate:.1f} s (other CPU + model CPU / 2 of the 1-thread "
+            f"run), at most {one['cpu_s']:.1f} s (its whole CPU time); target "
+            f"{TARGET_SECONDS:.0f} s: {verdict}; {load}"
+        )
     print(f"\nwrote {write_json(args.out, result)}")
     return 0
 
