@@ -338,3 +338,48 @@ def test_leaving_out_what_the_reader_has_seen_costs_no_round_of_placement(monkey
     assert best not in {f.cluster.id for f in starved.selected}
     assert words(starved) < words(ctx) <= 25  # starved: nothing at all here
 
+
+
+def test_a_fact_that_gives_a_chosen_fact_another_value_is_not_told_again():
+    # DUC 2007 D0743J-B told "12,040 people have so far been confirmed dead" and, later in
+    # the same summary, a toll of 17,997: one fact with two values (a conflict, reported as
+    # one), not two facts.
+    import numpy as np
+    from newsfuse.rank import select
+
+    sentences, facts = _facts([0, 1, 2], [1.0, 0.95, 0.9])
+    embeddings = np.eye(3, dtype=np.float32)  # unrelated by their vectors
+    kwargs = dict(max_words=None, max_sentences=None, redundancy_threshold=0.75)
+    every = select(facts, sentences, [], embeddings, **kwargs)
+    assert [f.cluster.id for f in every] == [0, 1, 2]
+    told_once = select(facts, sentences, [], embeddings, disagree={0: {1}, 1: {0}}, **kwargs)
+    assert [f.cluster.id for f in told_once] == [0, 2]
+
+
+def test_disagreeing_sentences_pairs_the_two_sides_of_a_conflict():
+    import numpy as np
+    from newsfuse.conflicts import disagreeing_sentences
+    from newsfuse.support import Evidence
+    from newsfuse.types import Sentence
+
+    texts = [
+        "The missiles have a range of up to 2,500 km, officials said.",
+        "The missiles have a range of around 1,600 kilometres, officials said.",
+        "The missiles have a range of 1,550 miles, officials said.",  # = 2,500 km
+        "The call lasted two hours.",
+    ]
+    sentences = [
+        Sentence(doc=i, index=0, start=0, end=len(t), text=t, paragraph=0)
+        for i, t in enumerate(texts)
+    ]
+    vectors = np.asarray(
+        [[1.0, 0.0], [0.96, 0.28], [0.96, -0.28], [0.0, 1.0]], dtype=np.float32
+    )  # the three ranges alike, the call apart
+    evidence = Evidence.build(texts, vectors)
+    pairs = disagreeing_sentences(sentences, evidence.parts, vectors, [0, 1, 2, 3])
+    assert pairs == {0: {1}, 1: {0, 2}, 2: {1}}  # 2,500 km and 1,550 miles agree
+    # A copy of an article never disagrees with its original.
+    assert disagreeing_sentences(sentences, evidence.parts, vectors, [0, 0, 2, 3]) == {
+        1: {2},
+        2: {1},
+    }
