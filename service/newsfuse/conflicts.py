@@ -51,13 +51,18 @@ def _context(text: str, q: Quantity) -> frozenset[str]:
     return frozenset(w for w in words if w not in STOPWORDS)
 
 
-def _disagreements(
+def find_conflicts(
     sentences: Sequence[Sentence],
     parts: Sequence[ClaimParts],
     embeddings: np.ndarray,
+    document_ids: Sequence[str],
     canonical_doc: Sequence[int],
-) -> tuple[list[_Mention], dict[int, set[int]], list[tuple[int, int]]]:
-    """The quantity mentions, which agree with which, and the pairs that disagree."""
+) -> list[Conflict]:
+    """Every disagreement among the sentences, biggest first (most sources involved).
+
+    ``canonical_doc`` maps each document to the one it copies (itself when independent):
+    a syndicated copy never disagrees with its original.
+    """
     mentions = [
         _Mention(i, q, _context(sentences[i].text, q))
         for i, p in enumerate(parts)
@@ -109,40 +114,6 @@ def _disagreements(
                     and not matched(b, ma.sentence)
                 ):
                     disagree.append((a, b))
-    return mentions, agree, disagree
-
-
-def disagreeing_sentences(
-    sentences: Sequence[Sentence],
-    parts: Sequence[ClaimParts],
-    embeddings: np.ndarray,
-    canonical_doc: Sequence[int],
-) -> dict[int, set[int]]:
-    """Per sentence, the sentences that give the same thing another value (a conflict's
-    other side): two tellings of one fact, of which a summary tells one (``rank.select``).
-    """
-    mentions, _, disagree = _disagreements(sentences, parts, embeddings, canonical_doc)
-    out: dict[int, set[int]] = {}
-    for a, b in disagree:
-        sa, sb = mentions[a].sentence, mentions[b].sentence
-        out.setdefault(sa, set()).add(sb)
-        out.setdefault(sb, set()).add(sa)
-    return out
-
-
-def find_conflicts(
-    sentences: Sequence[Sentence],
-    parts: Sequence[ClaimParts],
-    embeddings: np.ndarray,
-    document_ids: Sequence[str],
-    canonical_doc: Sequence[int],
-) -> list[Conflict]:
-    """Every disagreement among the sentences, biggest first (most sources involved).
-
-    ``canonical_doc`` maps each document to the one it copies (itself when independent):
-    a syndicated copy never disagrees with its original.
-    """
-    mentions, agree, disagree = _disagreements(sentences, parts, embeddings, canonical_doc)
     conflicts: dict[frozenset[frozenset[int]], Conflict] = {}
     for a, b in disagree:
         side_a = {a} | {

@@ -17,7 +17,7 @@ import numpy as np
 
 from newsfuse import story
 from newsfuse.cite import confirming_documents
-from newsfuse.conflicts import disagreeing_sentences, find_conflicts, for_sentence, most_salient
+from newsfuse.conflicts import find_conflicts, for_sentence, most_salient
 from newsfuse.dedup import deduplicate
 from newsfuse.embed import (
     CachingEmbedder,
@@ -250,8 +250,6 @@ class Pipeline:
         surnames = known_surnames(s.text for s in sentences)
         shown = story.shown_members(ranked, sentences, surnames)
         canonical = [d if dup is None else dup for d, dup in enumerate(dedup.duplicate_of)]
-        # Sentences that give one thing different values: a summary tells one of them.
-        disagree = disagreeing_sentences(sentences, dedup.evidence.parts, embeddings, canonical)
         if weights.confirmed and ranked:
             # Facts other outlets state, as read for a citation, gain on those they do not.
             floor = weights.min_relative_score * ranked[0].score
@@ -288,7 +286,6 @@ class Pipeline:
                 scorer=self.scorer,
                 lead=lead,
                 shown=shown,
-                disagree=disagree,
             )
             # Update summary: what a seen article tells is not news. Checked for the facts
             # selection wants (lazily: the check reads pairs), then selected again; such a

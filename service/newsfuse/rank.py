@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -256,18 +256,13 @@ def select(
     scorer: SupportScorer | None = None,
     lead: RankedFact | None = None,
     shown: Mapping[int, int] | None = None,
-    disagree: Mapping[int, Collection[int]] | None = None,
 ) -> list[RankedFact]:
     """Pick facts by MMR within the budget, ``lead`` first; returns them in the order picked.
 
     A candidate that repeats a chosen fact is never picked: one whose vectors are as close
     as ``redundancy_threshold`` to it, or (with a ``scorer``) whose sentence states the
     chosen sentence's claim or the other way round, or tells the same thing as a chosen
-    sentence, each at least in part (``SupportScorer.retells``), or gives what a chosen
-    sentence measures another value (``disagree``: sentence -> the sentences on the other
-    side of a conflict, ``conflicts.disagreeing_sentences``; a death toll of 12,040 and a
-    later one of 17,997 are one fact told twice, and the conflict is reported as such,
-    not told as two facts). ``shown`` maps a fact
+    sentence, each at least in part (``SupportScorer.retells``). ``shown`` maps a fact
     (cluster id) to the member sentence that tells it (default: its representative); a fact
     missing from a given map cannot be told and is never picked.
     """
@@ -313,8 +308,6 @@ def select(
             if first is not None and available[first]:
                 k = first
         available[k] = False
-        if disagree and any(told[c] in disagree.get(told[k], ()) for c in chosen):
-            continue
         if chosen and scorer is not None and evidence is not None:
             # Asked at pick time, of the chosen facts close to k: the same decisions as
             # dropping every repeat of a fact when it is picked, at a fraction of the reading.
