@@ -77,7 +77,8 @@ def in_process(monkeypatch, capsys, pipeline):
 def test_ray_batch_gives_the_summaries_of_in_process_batch(
     ray_address, in_process, tmp_path: Path
 ) -> None:
-    source = write_jsonl(tmp_path / "in.jsonl", small_clusters(12), *BAD_LINES)  # batches of 8 and 4
+    # 12 clusters: model batches of 8 and 4.
+    source = write_jsonl(tmp_path / "in.jsonl", small_clusters(12), *BAD_LINES)
     assert in_process(source, tmp_path / "local.jsonl") == EXIT_PARTIAL
     expected = read_lines(tmp_path / "local.jsonl")
     assert len(expected) == 14 and sum("error" in r for r in expected.values()) == 2
