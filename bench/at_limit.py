@@ -3,7 +3,7 @@
 Usage::
 
     python bench/at_limit.py [--sentences N]     # default: the max_sentences_per_request setting
-    python bench/at_limit.py --eval-dir ../shared/eval [--sentences N] [--threads 2]
+    python bench/at_limit.py --eval-dir ../shared/eval [--sentences N] [--two-threads-only]
 
 The request is the soak's "at the limit" case (``bench/soak.py``: 50 documents of N / 50
 news-length sentences); with ``--eval-dir``, real news instead: the articles of DUC 2006

@@ -126,19 +126,22 @@ def test_warmup_works_whatever_the_request_limits():
     _pipeline(max_document_chars=10, max_sentences_per_request=1).warmup()
 
 
+def _new_articles(*more: str) -> list[Document]:
+    """What is new after STORY's a.txt and b.txt: c.txt and a report of the court's ruling
+    (``more`` sentences added to it)."""
+    text = " ".join(
+        [
+            "A court suspended the transit plan on Friday after a lawsuit.",
+            "The mayor said the city would appeal the ruling.",
+            *more,
+        ]
+    )
+    return [STORY[2], Document(id="d.txt", date=dt.date(2025, 1, 6), text=text)]
+
+
 def test_update_ranking_judges_salience_on_the_new_documents_only():
     # The reader has read a.txt and b.txt; c.txt and d.txt are new.
-    new = [
-        STORY[2],
-        Document(
-            id="d.txt",
-            date=dt.date(2025, 1, 6),
-            text=(
-                "A court suspended the transit plan on Friday after a lawsuit. "
-                "The mayor said the city would appeal the ruling."
-            ),
-        ),
-    ]
+    new = _new_articles()
     ctx = _pipeline().prepare(
         new, SummaryOptions(max_words=200, seen_documents=(STORY[0], STORY[1]))
     )
@@ -296,23 +299,6 @@ def test_when_every_round_leaves_a_fact_out_the_fullest_summary_is_kept(monkeypa
     assert len(ctx.selected) > len(rounds[-1])
 
 
-def _update_request():
-    new = [
-        STORY[2],
-        Document(
-            id="d.txt",
-            date=dt.date(2025, 1, 6),
-            text=(
-                "A court suspended the transit plan on Friday after a lawsuit. "
-                "The mayor said the city would appeal the ruling. "
-                "Bus drivers held a rally outside city hall on Saturday. "
-                "The transit agency postponed hiring for the new lines."
-            ),
-        ),
-    ]
-    return new, SummaryOptions(max_words=25, seen_documents=(STORY[0], STORY[1]))
-
-
 def test_leaving_out_what_the_reader_has_seen_costs_no_round_of_placement(monkeypatch):
     # An update summary reselects after leaving out facts a seen article told. Such a
     # round places nothing, so it must not use up the rounds that placement has: here one
@@ -322,7 +308,11 @@ def test_leaving_out_what_the_reader_has_seen_costs_no_round_of_placement(monkey
     from newsfuse import pipeline as pipeline_module
     from newsfuse import story
 
-    new, options = _update_request()
+    new = _new_articles(
+        "Bus drivers held a rally outside city hall on Saturday.",
+        "The transit agency postponed hiring for the new lines.",
+    )
+    options = SummaryOptions(max_words=25, seen_documents=(STORY[0], STORY[1]))
     monkeypatch.setattr(story, "told_by_seen", lambda f, *a, **k: False)
     best = _pipeline().prepare(new, options).selected[0].cluster.id
     monkeypatch.setattr(pipeline_module, "_SELECT_ROUNDS", 1)
@@ -337,4 +327,3 @@ def test_leaving_out_what_the_reader_has_seen_costs_no_round_of_placement(monkey
     starved = _pipeline().prepare(new, options)
     assert best not in {f.cluster.id for f in starved.selected}
     assert words(starved) < words(ctx) <= 25  # starved: nothing at all here
-
