@@ -29,6 +29,7 @@ Writes ``bench/results/citations.json`` and prints the tables.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import statistics
@@ -242,12 +243,28 @@ class CitationStats:
         return out
 
 
+def _screen_coverage(scorer: Any, min_coverage: float) -> None:
+    """Set the pair reader's ``min_coverage`` screen on a loaded scorer, in place."""
+    spec = scorer.model.cross_encoder
+    if spec is None or scorer.reader is None:
+        raise SystemExit("--min-coverage needs the pair reader (NEWSFUSE_SUPPORT_READER=1)")
+    scorer.model = dataclasses.replace(
+        scorer.model, cross_encoder=dataclasses.replace(spec, min_coverage=min_coverage)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eval-dir", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=None, help="first N clusters per dataset")
     parser.add_argument("--systems", default="newsfuse,lead,lexrank")
     parser.add_argument("--pairs-only", action="store_true", help="skip the summaries")
+    parser.add_argument(
+        "--min-coverage",
+        type=float,
+        default=None,
+        help="replace the pair reader's min_coverage screen (0 turns it off), to compare",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "citations.json")
     parser.add_argument(
         "--citations-out",
@@ -263,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     pipeline = Pipeline.load(Settings.from_env())
+    if args.min_coverage is not None:
+        _screen_coverage(pipeline.scorer, args.min_coverage)
     result: dict[str, Any] = {"pairs": score_pairs(pipeline, args.eval_dir)}
     result["conflicts_on_labelled_pairs"] = conflict_detection(pipeline, args.eval_dir, LABELS)
     if not args.pairs_only:

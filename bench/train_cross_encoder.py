@@ -210,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--prefilter", type=float, default=0.02)
+    parser.add_argument(
+        "--min-coverage",
+        type=float,
+        default=None,
+        help="pairs sharing less of the claim's words are not read (default: the shipped value)",
+    )
     parser.add_argument("--precision", type=float, default=0.95, help="target of the cite cut")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true")
@@ -227,13 +233,18 @@ def main(argv: list[str] | None = None) -> int:
     x = featurize(pairs, index, embedder)
     p_features = features_model.probability(x)
     veto = vetoed(x)
-    keep = p_features >= args.prefilter
+    if args.min_coverage is None:
+        spec = features_model.cross_encoder
+        args.min_coverage = spec.min_coverage if spec is not None else 0.0
+    # The reader reads what the shipped cascade lets it read (``SupportScorer._screen``).
+    coverage = FEATURES.index("coverage")
+    keep = (p_features >= args.prefilter) & (x[:, coverage] >= args.min_coverage)
     # The labelled DUC 2006 pairs of shared/eval are never trained on. Each is read by the
     # fold model that never saw its topic: a test held out by topic, as the cut is chosen.
     test = [_gold(r, "duc2006") for r in _read(args.eval_dir / "citation_pairs_duc2006.jsonl")]
     x_test = featurize(test, index, embedder)
     p_test = features_model.probability(x_test)
-    keep_test = p_test >= args.prefilter
+    keep_test = (p_test >= args.prefilter) & (x_test[:, coverage] >= args.min_coverage)
     test_logits = np.zeros(len(test))
     train_pairs = [p for p, k in zip(pairs, keep, strict=True) if k]
     print(
@@ -306,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             "intercept": round(intercept, 6),
             "prefilter": args.prefilter,
             "mutual_prefilter": data.get("cross_encoder", {}).get("mutual_prefilter", 0.05),
+            # The screen below which the reader is not trusted (CrossEncoderSpec.min_coverage).
+            "min_coverage": args.min_coverage,
             "max_length": args.max_length,
             # The cascade's own thresholds; the top-level ones stay the features-only model's.
             "thresholds": {"cite": round(cite, 4), "same_fact": round(cite, 4),

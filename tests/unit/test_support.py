@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from newsfuse.dedup import deduplicate
@@ -327,3 +329,34 @@ def test_dedup_reads_only_pairs_the_features_find_plausible_both_ways(
         )
     }
     assert below and read and not below & set(read)
+
+
+def test_a_source_with_too_few_of_the_claims_words_is_left_to_the_features(
+    shipped_scorer, minilm, monkeypatch
+):
+    """Under ``min_coverage`` of the claim's content words the reader is not asked: off the
+    topics it was trained on it calls such pairs support far too often (issue 9)."""
+    claim = "Health officials say malaria is not endemic in this country or in Canada or Europe."
+    source = "Doctors say that, properly treated, malaria is not fatal."  # same topic, other fact
+    evidence = Evidence.build([claim, source], minilm.encode([claim, source]))
+    spec = shipped_scorer.model.cross_encoder
+    coverage = FEATURES.index("coverage")
+    assert spec.min_coverage == 0.3
+    assert shipped_scorer.features(evidence.parts[:1], evidence.parts[1:], [0.5])[0, coverage] < 0.3
+    unscreened = SupportScorer(
+        dataclasses.replace(
+            shipped_scorer.model, cross_encoder=dataclasses.replace(spec, min_coverage=0.0)
+        ),
+        reader=shipped_scorer.reader,
+    )
+    # Asked, the reader would cite it ...
+    assert unscreened.support(evidence, [0], [1])[0] >= shipped_scorer.thresholds.cite
+    # ... screened, it is not asked and the features' probability stands.
+    read = record_reads(shipped_scorer, monkeypatch)
+    score = shipped_scorer.support(evidence, [0], [1])[0]
+    prior = shipped_scorer._screen_pairs(evidence, [0], [1]).prior[0]
+    assert read == [] and score == prior < shipped_scorer.thresholds.cite
+    # A paraphrase sharing most of the words is read.
+    paraphrase = Evidence.build(list(PARAPHRASE), minilm.encode(list(PARAPHRASE)))
+    shipped_scorer.support(paraphrase, [0], [1])
+    assert read == [PARAPHRASE]
