@@ -121,7 +121,9 @@ class Quantity:
     end: int
     bound: Literal["exact", "approx", "min", "max"] = "exact"
     noun: str = ""
-    """For counts: the counted word ("people", "killed"), so 600 dead ≠ 600 injured."""
+    """For counts: the counted word ("people", "killed"), so 600 dead ≠ 600 injured. For
+    shares: what they are a share of ("of child"), so "70 percent of the time" and "80
+    percent of child seats" are not one figure."""
 
     @property
     def normalized(self) -> str:
@@ -234,6 +236,8 @@ def quantities(text: str) -> list[Quantity]:
             dimension = "age"
         elif dimension == "plain" and not numeric and value < 1 and _word(tokens, j) == "of":
             dimension, factor = "percent", 100.0  # "one-third of the cases"
+        if dimension == "percent" and not noun:
+            noun = _share_of(tokens, k)
         if dimension == "plain" and not numeric and value < 20:
             i = max(j, i + 1)
             continue  # "one of the", "a" ...: not a quantity anyone reports
@@ -417,6 +421,41 @@ def _unit_after(tokens: list[tuple[str, int, int]], j: int) -> tuple[Dimension, 
     return "plain", 1.0, "", j
 
 
+#: Words between "of" and what a share is a share of ("40 percent of all the votes").
+#: "Of those receiving the drug", "of these": the thing is named elsewhere; such a share
+#: does not say of what.
+_SHARE_DETERMINERS = frozenset("the a an all its their his her our your each every".split())
+
+
+#: Content words of the phrase after "of" that name what a share is a share of.
+_SHARE_WORDS = 3
+
+
+def _share_of(tokens: list[tuple[str, int, int]], k: int) -> str:
+    """What a share ending before ``tokens[k]`` is a share of: "of " and the content words
+    of the phrase after "of" ("of child seat" in "80 percent of child seats", up to
+    ``_SHARE_WORDS``), or "" when no "of" follows ("prices rose 4 percent")."""
+    if _word(tokens, k) != "of":
+        return ""
+    k += 1
+    while _word(tokens, k) in _SHARE_DETERMINERS:
+        k += 1
+    words = []
+    while k < len(tokens) and len(words) < _SHARE_WORDS:
+        word = tokens[k][0]
+        if not word.isalpha() or word.casefold() in STOPWORDS:
+            break
+        words.append(stem(word.casefold()))
+        k += 1
+    return f"of {' '.join(words)}" if words else ""
+
+
+def _same_share(a: str, b: str) -> bool:
+    """Whether two shares' ``noun`` may name one thing: either does not say ("") or their
+    phrases share a word ("of the popular vote", "of the vote")."""
+    return not a or not b or bool(set(a.split()[1:]) & set(b.split()[1:]))
+
+
 # A number followed by where the counted ones were: "four on the ground", "two in prison".
 _PLACE_PREPOSITIONS = frozenset(("on", "in", "at", "inside", "outside"))
 _NOT_PLACES = frozenset(
@@ -457,7 +496,9 @@ def _place_after(tokens: list[tuple[str, int, int]], j: int) -> tuple[str, int] 
 def compatible(a: Quantity, b: Quantity) -> bool | None:
     """Whether two quantities can report the same value: True, False, or None (incomparable).
 
-    Incomparable: different dimensions or counted things. Rounding is tolerated: 5 % between
+    Incomparable: different dimensions or counted things, or shares of different things
+    ("70 percent of the time", "80 percent of child seats": no word in common after "of";
+    a share that does not say of what compares with any other). Rounding is tolerated: 5 % between
     exact values, 12 % when either is approximate ("about", "nearly", "up to"); a bound ("at
     least 600", "fewer than 20") accepts every value on its side (and another bound of the
     same direction).
@@ -465,6 +506,8 @@ def compatible(a: Quantity, b: Quantity) -> bool | None:
     if a.dimension != b.dimension or a.dimension == "plain":
         return None
     if a.dimension == "count" and a.noun != b.noun:
+        return None
+    if a.dimension == "percent" and not _same_share(a.noun, b.noun):
         return None
     if a.dimension in ("year", "day", "age", "time"):
         return math.isclose(a.value, b.value, abs_tol=0.01)
@@ -482,7 +525,8 @@ def quantity_agreement(claim: ClaimParts, source: ClaimParts) -> tuple[float, fl
     """``(share of the claim's quantities the source confirms, share it contradicts)``.
 
     A claim quantity is confirmed when the source has a compatible one, contradicted when the
-    source has comparable ones (same dimension and counted thing) and none is compatible.
+    source has comparable ones (same dimension and counted thing, or shares of one thing)
+    and none is compatible.
     """
     if not claim.quantities:
         return 1.0, 0.0

@@ -71,7 +71,10 @@ def find_conflicts(
     ]
     by_dimension: dict[tuple[str, str], list[int]] = {}
     for k, m in enumerate(mentions):
-        by_dimension.setdefault((m.quantity.dimension, m.quantity.noun), []).append(k)
+        # Shares are grouped together whatever they are a share of: one that does not say
+        # ("rose 4 percent") may still be the same figure (``compatible`` decides).
+        noun = "" if m.quantity.dimension == "percent" else m.quantity.noun
+        by_dimension.setdefault((m.quantity.dimension, noun), []).append(k)
     of_sentence: dict[int, list[int]] = {}
     for k, m in enumerate(mentions):
         of_sentence.setdefault(m.sentence, []).append(k)
@@ -116,11 +119,13 @@ def find_conflicts(
                     disagree.append((a, b))
     conflicts: dict[frozenset[frozenset[int]], Conflict] = {}
     for a, b in disagree:
+        # A side gathers the mentions that agree with it and disagree with the other side
+        # (not one that cannot be compared with it: a share of another thing).
         side_a = {a} | {
-            k for k in agree[a] if not compatible(mentions[k].quantity, mentions[b].quantity)
+            k for k in agree[a] if compatible(mentions[k].quantity, mentions[b].quantity) is False
         }
         side_b = {b} | {
-            k for k in agree[b] if not compatible(mentions[k].quantity, mentions[a].quantity)
+            k for k in agree[b] if compatible(mentions[k].quantity, mentions[a].quantity) is False
         }
         values = tuple(
             _value(

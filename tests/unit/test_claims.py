@@ -110,3 +110,59 @@ def test_digits_that_are_no_number_here_are_skipped_not_fatal(text):
     # random Unicode reached INTERNAL through float("፯菐") (bench/soak.py's hostile inputs)
     parse(text)
     assert all(q.value == q.value for q in quantities(text))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "verdict"),
+    [
+        # Read in the conflict finder's alarms: shares of different things are no one figure.
+        ("safety seats are misused 70 percent of the time", "80 percent of child seats", None),
+        ("almost 80 percent of hospital beds", "30 percent of adults", None),
+        ("52 percent of the popular vote", "48 percent of the vote", False),
+        ("about one-third of American adults", "more than half of all adults", False),
+        # Shares of one thing, however written, and a share that does not say of what.
+        ("80 percent of child seats", "70 percent of the child seats", False),
+        ("a third of the votes", "33 percent of all votes", True),
+        ("turnout rose 4 percent", "5 percent of voters", False),
+    ],
+)
+def test_shares_compare_only_when_they_are_shares_of_one_thing(a, b, verdict):
+    assert compatible(one(a), one(b)) is verdict
+
+
+def _conflicts(texts: list[str]):
+    import numpy as np
+    from newsfuse.conflicts import find_conflicts
+    from newsfuse.types import Sentence
+
+    sentences = [
+        Sentence(doc=k, index=0, start=0, end=len(t), text=t, paragraph=0)
+        for k, t in enumerate(texts)
+    ]
+    same_topic = np.full((len(texts), 4), 0.5)  # unit vectors, cosine 1: one statement
+    return find_conflicts(
+        sentences, [parse(t) for t in texts], same_topic, ["a", "b", "c"][: len(texts)],
+        list(range(len(texts))),
+    )
+
+
+def test_shares_of_different_things_raise_no_conflict():
+    # A false alarm of DUC 2006 D0608H: two figures of one report, each a share of another
+    # thing. The same two figures for one thing do disagree.
+    assert _conflicts([
+        "Safety seats are installed wrongly 70 percent of the time, the safety board said.",
+        "The safety board said 80 percent of child seats are installed wrongly.",
+    ]) == []
+    (conflict,) = _conflicts([
+        "The safety board said 70 percent of child seats are installed wrongly.",
+        "The safety board said 80 percent of child seats are installed wrongly.",
+    ])
+    assert [v.value for v in conflict.values] == ["70 percent", "80 percent"]
+    # A share that does not say of what sides with the one it agrees with, and a share of
+    # another thing is not brought in through it.
+    (conflict,) = _conflicts([
+        "Safety seats are installed wrongly 70 percent of the time, the safety board said.",
+        "The safety board said 70 percent are installed wrongly.",
+        "The safety board said 80 percent of child seats are installed wrongly.",
+    ])
+    assert [[s.document_id for s in v.sources] for v in conflict.values] == [["b"], ["c"]]
