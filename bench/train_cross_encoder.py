@@ -30,6 +30,7 @@ thresholds in ``support_model.json``. Takes about 20–40 minutes per model on 2
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import random
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from newsfuse.embed import TransformerEmbedder
-    from newsfuse.support import FEATURES, SupportModel, vetoed
+    from newsfuse.support import FEATURES, CrossEncoderSpec, SupportModel, vetoed
 
     started = time.perf_counter()
     features_model = SupportModel.default()
@@ -233,18 +234,20 @@ def main(argv: list[str] | None = None) -> int:
     x = featurize(pairs, index, embedder)
     p_features = features_model.probability(x)
     veto = vetoed(x)
+    shipped = features_model.cross_encoder or CrossEncoderSpec(file="", slope=1.0, intercept=0.0)
     if args.min_coverage is None:
-        spec = features_model.cross_encoder
-        args.min_coverage = spec.min_coverage if spec is not None else 0.0
-    # The reader reads what the shipped cascade lets it read (``SupportScorer._screen``).
-    coverage = FEATURES.index("coverage")
-    keep = (p_features >= args.prefilter) & (x[:, coverage] >= args.min_coverage)
+        args.min_coverage = shipped.min_coverage
+    # The reader reads what the cascade lets it read (``SupportScorer._screen``).
+    screen = dataclasses.replace(
+        shipped, prefilter=args.prefilter, min_coverage=args.min_coverage
+    )
+    keep = ~screen.skips(p_features, x)
     # The labelled DUC 2006 pairs of shared/eval are never trained on. Each is read by the
     # fold model that never saw its topic: a test held out by topic, as the cut is chosen.
     test = [_gold(r, "duc2006") for r in _read(args.eval_dir / "citation_pairs_duc2006.jsonl")]
     x_test = featurize(test, index, embedder)
     p_test = features_model.probability(x_test)
-    keep_test = (p_test >= args.prefilter) & (x_test[:, coverage] >= args.min_coverage)
+    keep_test = ~screen.skips(p_test, x_test)
     test_logits = np.zeros(len(test))
     train_pairs = [p for p, k in zip(pairs, keep, strict=True) if k]
     print(

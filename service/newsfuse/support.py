@@ -107,6 +107,16 @@ class CrossEncoderSpec:
     """The decisions' thresholds when the reader is on (its probabilities are calibrated
     differently from the features-only model's); ``None``: the model's own."""
 
+    def skips(self, prior: np.ndarray, features: np.ndarray, *, mutual: bool = False) -> np.ndarray:
+        """Pairs the reader is not asked about, from the features model's ``prior`` and the
+        pairs' feature rows: implausible (under ``prefilter``; ``mutual``: under the larger
+        of it and ``mutual_prefilter``) or sharing too few of the claim's words."""
+        floor = max(self.prefilter, self.mutual_prefilter) if mutual else self.prefilter
+        skip = prior < floor
+        if self.min_coverage > 0:
+            skip |= features[:, _COVERAGE] < self.min_coverage
+        return skip
+
 
 _REDUNDANCY_FILE = "support_redundancy.json"
 
@@ -657,10 +667,7 @@ class SupportScorer:
         elif self.reader is not None:
             spec = self.model.cross_encoder
             assert spec is not None
-            floor = max(spec.prefilter, spec.mutual_prefilter) if mutual else spec.prefilter
-            known = veto | (prior < floor)
-            if spec.min_coverage > 0:
-                known |= x[:, _COVERAGE] < spec.min_coverage
+            known = veto | spec.skips(prior, x, mutual=mutual)
         else:
             known = np.ones(len(prior), dtype=bool)
         bound = np.where(known, np.where(veto, np.minimum(prior, 0.01), prior), 1.0)
