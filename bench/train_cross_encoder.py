@@ -60,13 +60,18 @@ from train_support import (  # noqa: E402
 WEIGHTS = REPO / "service" / "newsfuse" / "data" / "support_cross_encoder.safetensors"
 
 
-def build(rank: int) -> tuple[Any, Any, Any, float]:
-    """``(tokenizer, encoder with LoRA, head, scale)`` over the packaged MiniLM weights."""
+def build(rank: int, base: Path | None = None) -> tuple[Any, Any, Any, float]:
+    """``(tokenizer, encoder with LoRA, head, scale)`` over a base checkpoint directory.
+
+    ``base`` defaults to the packaged MiniLM weights (what the shipped reader loads). Every
+    linear layer of every transformer block takes a LoRA delta, so any BERT-like encoder
+    (MiniLM, MPNet) can be the base; ``CrossEncoder`` merges the deltas by module name.
+    """
     import torch
     from newsfuse.embed import default_embedding_dir
     from transformers import AutoModel, AutoTokenizer
 
-    base = default_embedding_dir()
+    base = base or default_embedding_dir()
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     encoder = AutoModel.from_pretrained(base, local_files_only=True)
     scale = 2.0  # alpha / rank with alpha = 2 * rank
@@ -84,12 +89,17 @@ def build(rank: int) -> tuple[Any, Any, Any, float]:
     for parameter in encoder.parameters():
         parameter.requires_grad = False
     for layer in encoder.encoder.layer:
-        attention = layer.attention.self
-        for name in ("query", "key", "value"):
-            setattr(attention, name, LoRA(getattr(attention, name)))
-        layer.attention.output.dense = LoRA(layer.attention.output.dense)
-        layer.intermediate.dense = LoRA(layer.intermediate.dense)
-        layer.output.dense = LoRA(layer.output.dense)
+        # In module order (BERT: query, key, value, attention output, intermediate, output),
+        # so the random initialisation is the same as when these were listed by name.
+        linears = [
+            (name, module)
+            for name, module in layer.named_modules()
+            if isinstance(module, torch.nn.Linear)
+        ]
+        for name, module in linears:
+            parent_name, _, attribute = name.rpartition(".")
+            parent = layer.get_submodule(parent_name) if parent_name else layer
+            setattr(parent, attribute, LoRA(module))
     head = torch.nn.Linear(encoder.config.hidden_size, 1)
     return tokenizer, encoder, head, scale
 
@@ -124,7 +134,7 @@ def train(pairs: list[dict], args: argparse.Namespace, label: str) -> tuple[Any,
 
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    tokenizer, encoder, head, scale = build(args.rank)
+    tokenizer, encoder, head, scale = build(args.rank, getattr(args, "base", None))
     lora = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [{"params": lora, "lr": args.lr}, {"params": head.parameters(), "lr": args.lr * 5}],
@@ -140,7 +150,7 @@ def train(pairs: list[dict], args: argparse.Namespace, label: str) -> tuple[Any,
     started, step = time.perf_counter(), 0
     for _ in range(args.epochs):
         for _, batch, target in _batches(tokenizer, pairs, args.batch, args.max_length, rng):
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=getattr(args, "bf16", True)):
                 logits = _forward(encoder, head, batch)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits.float(), target, pos_weight=pos_weight
@@ -162,14 +172,16 @@ def train(pairs: list[dict], args: argparse.Namespace, label: str) -> tuple[Any,
     return tokenizer, encoder, head, scale
 
 
-def logits_of(model: tuple[Any, Any, Any, float], pairs: list[dict], max_length: int) -> np.ndarray:
+def logits_of(
+    model: tuple[Any, Any, Any, float], pairs: list[dict], max_length: int, bf16: bool = True
+) -> np.ndarray:
     import torch
 
     tokenizer, encoder, head, _ = model
     out = np.zeros(len(pairs))
     with torch.inference_mode():
         for idx, batch, _ in _batches(tokenizer, pairs, 64, max_length):
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 out[idx] = _forward(encoder, head, batch).float().numpy()
     return out
 
