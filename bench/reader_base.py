@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             "base": str(base or "all-MiniLM-L6-v2 (packaged)"),
             "platt": {"slope": slope, "intercept": intercept},
             "cut": cut,
+            "training_pairs": len(train_pairs),
             "training_seconds": round(trained, 1),
             "reading_ms_per_pair": round(1000 * reading / max(1, n_read), 2),
         }

@@ -63,9 +63,11 @@ WEIGHTS = REPO / "service" / "newsfuse" / "data" / "support_cross_encoder.safete
 def build(rank: int, base: Path | None = None) -> tuple[Any, Any, Any, float]:
     """``(tokenizer, encoder with LoRA, head, scale)`` over a base checkpoint directory.
 
-    ``base`` defaults to the packaged MiniLM weights (what the shipped reader loads). Every
-    linear layer of every transformer block takes a LoRA delta, so any BERT-like encoder
-    (MiniLM, MPNet) can be the base; ``CrossEncoder`` merges the deltas by module name.
+    ``base`` defaults to the packaged MiniLM weights, the only base the service's
+    ``CrossEncoder`` loads (it merges the saved deltas into it by module name). Every linear
+    layer of every transformer block takes a LoRA delta, so any BERT-like encoder (MiniLM,
+    MPNet) can be trained and compared (``bench/reader_base.py``); serving a reader on
+    another base would need ``CrossEncoder`` to load the base its file names.
     """
     import torch
     from newsfuse.embed import default_embedding_dir
