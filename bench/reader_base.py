@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, base in args.base:
         started = time.perf_counter()
-        model = train(train_pairs, _Args(args, base), name)
+        model = train(
+            train_pairs, argparse.Namespace(**{**vars(args), "base": base, "bf16": False}), name
+        )
         trained = time.perf_counter() - started
         logits, reading = {}, 0.0
         for set_name in list(sets)[1:]:
@@ -164,8 +166,20 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out, result)
     print(
         markdown_table(
-            ["reader", "set", "cut", "pairs", "FULL", "cited", "FULL", "PARTIAL", "NONE",
-             "contra", "P", "R"],
+            [
+                "reader",
+                "set",
+                "cut",
+                "pairs",
+                "FULL",
+                "cited",
+                "FULL",
+                "PARTIAL",
+                "NONE",
+                "contra",
+                "P",
+                "R",
+            ],
             rows,
         )  # fmt: skip
     )
@@ -178,15 +192,6 @@ def _probability(prepared: tuple, logit: np.ndarray, slope: float, intercept: fl
     p = prior.copy()
     p[read] = 1 / (1 + np.exp(-(slope * logit[read] + intercept)))
     return np.where(veto, np.minimum(p, 0.01), p)
-
-
-class _Args:
-    """The training arguments of ``train_cross_encoder.train`` for one base."""
-
-    def __init__(self, args: argparse.Namespace, base: Path | None) -> None:
-        self.seed, self.rank, self.lr, self.batch = args.seed, args.rank, args.lr, args.batch
-        self.epochs, self.max_length = args.epochs, args.max_length
-        self.bf16, self.base = False, base
 
 
 if __name__ == "__main__":
