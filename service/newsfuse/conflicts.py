@@ -6,6 +6,11 @@ word around the numbers or very similar sentences — and whose values cannot bo
 after units, rounding and stated bounds (2,500 km = 1,550 miles; "at least 600" admits 700;
 "nearly two and a half hours" is two-and-a-half hours). Values more than ``_MAX_RATIO``
 apart are taken to measure different things (a two-hour call is not a two-week plan).
+Not compared, since a wrong "sources differ" costs a reader's trust more than a missed one:
+a change upwards with a change downwards ("shares have risen 20 percent", "shares lost 28
+percent": two moves, not two reports of one), ages of people not named alike ("Marianne
+Gingrich, 48", "Gingrich, 56"), and a number that ends or starts a range ("2 to 6 degrees",
+"15 or 20 years").
 
 Each side of a conflict gathers every mention that agrees with it (same slot, compatible
 value), so "two hours [1] vs nearly two and a half hours [2][3]" credits every outlet.
@@ -33,6 +38,23 @@ _MAX_RATIO = 3.0
 _WINDOW = 4
 _DIMENSIONS = ("length", "duration", "age", "money", "percent", "count", "time", "magnitude")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+#: Words that tell a change's direction (as written; "down" and "up" included).
+_UP = frozenset(
+    "rise rises rose risen rising up increase increased increases increasing jump jumped"
+    " jumps gain gained gains climb climbed climbs soar soared soars grew grow grows growth"
+    " surge surged surges higher".split()
+)
+_DOWN = frozenset(
+    "fall falls fell fallen falling down drop dropped drops decline declined declines"
+    " decrease decreased decreases lost lose loses loss skid skidded slid slide plunge"
+    " plunged plunges tumble tumbled lower shrank shrink cut cuts".split()
+)
+#: A number next to these and another number is one end of a range.
+_RANGE = re.compile(r"\d[\d.,]*\s*(?:%|percent|per cent)?\s*(?:to|or|-|–)\s*$")
+_RANGE_AFTER = re.compile(r"^\s*(?:%|percent|per cent)?\s*(?:to|or|-|–)\s*\d")
+#: The name before an appositive age ("Udi Hargov, 37,"): up to two capitalized words.
+_HOLDER = re.compile(r"((?:[A-Z][\w'’.-]*\s+)?[A-Z][\w'’.-]*),\s*$")
+_AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +62,46 @@ class _Mention:
     sentence: int
     quantity: Quantity
     context: frozenset[str]
+    direction: int = 0
+    """+1 a rise, -1 a fall, 0 neither or both (see ``_direction``)."""
+    holder: str = ""
+    """For an age: whose ("udi hargov"; "year-old outdoorsman")."""
+
+
+def _direction(text: str, q: Quantity) -> int:
+    """Which way the change a number measures goes: +1 up, -1 down, 0 unknown.
+
+    The words around the number decide; failing them, the sentence when all its direction
+    words point one way ("the murder rate has dropped in some cities … by as much as 28
+    percent").
+    """
+    for words in (
+        _WORD.findall(text[: q.start])[-_WINDOW:] + _WORD.findall(text[q.end :])[:2],
+        _WORD.findall(text),
+    ):
+        folded = {w.casefold() for w in words}
+        up, down = bool(folded & _UP), bool(folded & _DOWN)
+        if up != down:
+            return 1 if up else -1
+    return 0
+
+
+def _holder(text: str, q: Quantity) -> str:
+    """Whose age ``q`` is: the name before an appositive age, or the word after "N-year-old"."""
+    if q.dimension != "age":
+        return ""
+    if (name := _HOLDER.search(text[max(0, q.start - 60) : q.start])) is not None:
+        return " ".join(name.group(1).casefold().split())
+    if (noun := _AGE_NOUN.match(text[q.end :])) is not None:
+        return f"year-old {noun.group(1).casefold()}"
+    return ""
+
+
+def _in_range(text: str, q: Quantity) -> bool:
+    """Whether ``q`` is one end of a range ("2 to 6 degrees", "1.0-3.5", "15 or 20")."""
+    return bool(_RANGE.search(text[max(0, q.start - 20) : q.start])) or bool(
+        _RANGE_AFTER.match(text[q.end : q.end + 20])
+    )
 
 
 def _context(text: str, q: Quantity) -> frozenset[str]:
@@ -64,10 +126,16 @@ def find_conflicts(
     a syndicated copy never disagrees with its original.
     """
     mentions = [
-        _Mention(i, q, _context(sentences[i].text, q))
+        _Mention(
+            i,
+            q,
+            _context(sentences[i].text, q),
+            _direction(sentences[i].text, q),
+            _holder(sentences[i].text, q),
+        )
         for i, p in enumerate(parts)
         for q in p.quantities
-        if q.dimension in _DIMENSIONS
+        if q.dimension in _DIMENSIONS and not _in_range(sentences[i].text, q)
     ]
     by_dimension: dict[tuple[str, str], list[int]] = {}
     for k, m in enumerate(mentions):
@@ -98,7 +166,7 @@ def find_conflicts(
                 ma, mb = mentions[a], mentions[b]
                 da = canonical_doc[sentences[ma.sentence].doc]
                 db = canonical_doc[sentences[mb.sentence].doc]
-                if da == db:
+                if da == db or ma.direction * mb.direction < 0 or ma.holder != mb.holder:
                     continue
                 topic = float(embeddings[ma.sentence] @ embeddings[mb.sentence])
                 if topic < _MIN_TOPIC:

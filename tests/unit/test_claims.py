@@ -166,3 +166,54 @@ def test_shares_of_different_things_raise_no_conflict():
         "The safety board said 80 percent of child seats are installed wrongly.",
     ])
     assert [[s.document_id for s in v.sources] for v in conflict.values] == [["b"], ["c"]]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # Two moves of one stock, not two reports of one move (DUC 2007, Starbucks).
+        [
+            "Starbucks shares have risen 20 percent since news of the bid became public.",
+            "Starbucks shares lost 28 percent of their value Thursday.",
+        ],
+        # Ages of two people (DUC 2007, the Gingrich divorce) and of two descriptions.
+        [
+            "Marianne Gingrich, 48, has admitted in the past that there was a separation.",
+            "Gingrich, 56, was separated from his wife of 18 years on May 10.",
+        ],
+        [
+            "Rudolph, a 31-year-old outdoorsman and carpenter, is charged in the bombing.",
+            "Rudolph, a 32-year-old itinerant carpenter, is sought in the bombing.",
+        ],
+        # The ends of ranges that overlap.
+        [
+            "The average temperature will increase about 2 to 6 degrees by the year 2100.",
+            "The average temperature will increase by 1.0-3.5 degrees by the year 2100.",
+        ],
+        [
+            "She had probably been infected 15 or 20 years before, her doctor said.",
+            "People infected 20 or 30 years ago are now discovering they may have a problem.",
+        ],
+    ],
+)
+def test_moves_ages_of_others_and_ranges_raise_no_conflict(texts):
+    assert _conflicts(texts) == []
+
+
+def test_the_same_slot_still_conflicts():
+    # The controls of the rules above: one person's age, one move, one number each.
+    (age,) = _conflicts([
+        "Suspects Udi Hargov, 37, and Igal Damary, 49, have been remanded for eight days.",
+        "The two, Udi Hargov, 27, and Yigal Damary, 49, were charged in Larnaca.",
+    ])
+    assert [v.value for v in age.values] == ["37", "27"]
+    (move,) = _conflicts([
+        "Starbucks shares fell 20 percent on Thursday.",
+        "Starbucks shares lost 28 percent of their value on Thursday.",
+    ])
+    assert [v.value for v in move.values] == ["20 percent", "28 percent"]
+    (rise,) = _conflicts([
+        "The temperature will increase about 2 degrees by the year 2100.",
+        "The temperature will increase by 6 degrees by the year 2100.",
+    ])
+    assert [v.value for v in rise.values] == ["about 2 degrees", "6 degrees"]
