@@ -9,8 +9,9 @@ apart are taken to measure different things (a two-hour call is not a two-week p
 Not compared, since a wrong "sources differ" costs a reader's trust more than a missed one:
 a change upwards with a change downwards ("shares have risen 20 percent", "shares lost 28
 percent": two moves, not two reports of one), ages of people not named alike ("Marianne
-Gingrich, 48", "Gingrich, 56"), and a number that ends or starts a range ("2 to 6 degrees",
-"15 or 20 years").
+Gingrich, 48", "Gingrich, 56"), a number that ends or starts a range ("2 to 6 degrees",
+"15 or 20 years", "between 3 and 6 percent"), and a time counted back from each article's
+own date ("five years ago").
 
 Each side of a conflict gathers every mention that agrees with it (same slot, compatible
 value), so "two hours [1] vs nearly two and a half hours [2][3]" credits every outlet.
@@ -52,6 +53,11 @@ _DOWN = frozenset(
 #: A number next to these and another number is one end of a range.
 _RANGE = re.compile(r"\d[\d.,]*\s*(?:%|percent|per cent)?\s*(?:to|or|-|–)\s*$")
 _RANGE_AFTER = re.compile(r"^\s*(?:%|percent|per cent)?\s*(?:to|or|-|–)\s*\d")
+_BETWEEN = re.compile(r"\bbetween\s+\d[\d.,]*\s*(?:%|percent|per cent)?\s*and\s*$", re.I)
+_BETWEEN_START = re.compile(r"\bbetween\s*$", re.I)
+_AND_NUMBER = re.compile(r"^\s*(?:%|percent|per cent)?\s*and\s*\d")
+#: "five years ago": a time counted back from the article's own date, which differs.
+_AGO = re.compile(r"^\s*ago\b", re.I)
 #: The name before an appositive age ("Udi Hargov, 37,"): up to two capitalized words.
 _HOLDER = re.compile(r"((?:[A-Z][\w'’.-]*\s+)?[A-Z][\w'’.-]*),\s*$")
 _AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
@@ -97,10 +103,16 @@ def _holder(text: str, q: Quantity) -> str:
     return ""
 
 
-def _in_range(text: str, q: Quantity) -> bool:
-    """Whether ``q`` is one end of a range ("2 to 6 degrees", "1.0-3.5", "15 or 20")."""
-    return bool(_RANGE.search(text[max(0, q.start - 20) : q.start])) or bool(
-        _RANGE_AFTER.match(text[q.end : q.end + 20])
+def _not_compared(text: str, q: Quantity) -> bool:
+    """Whether ``q`` is one end of a range ("2 to 6 degrees", "1.0-3.5", "15 or 20", "between
+    3 and 6 percent") or a time counted back from the article's date ("five years ago")."""
+    before, after = text[max(0, q.start - 30) : q.start], text[q.end : q.end + 20]
+    return bool(
+        _RANGE.search(before)
+        or _RANGE_AFTER.match(after)
+        or _BETWEEN.search(before)
+        or (_BETWEEN_START.search(before) and _AND_NUMBER.match(after))
+        or (q.dimension == "duration" and _AGO.match(after))
     )
 
 
@@ -135,7 +147,7 @@ def find_conflicts(
         )
         for i, p in enumerate(parts)
         for q in p.quantities
-        if q.dimension in _DIMENSIONS and not _in_range(sentences[i].text, q)
+        if q.dimension in _DIMENSIONS and not _not_compared(sentences[i].text, q)
     ]
     by_dimension: dict[tuple[str, str], list[int]] = {}
     for k, m in enumerate(mentions):

@@ -194,6 +194,15 @@ def test_shares_of_different_things_raise_no_conflict():
             "She had probably been infected 15 or 20 years before, her doctor said.",
             "People infected 20 or 30 years ago are now discovering they may have a problem.",
         ],
+        [
+            "Between 3 and 6 percent of American school-age children suffer from the disorder.",
+            "Between 4 percent and 12 percent of school-age children suffer from the disorder.",
+        ],
+        # Times counted back from two articles' dates.
+        [
+            "The Oslo accords were signed five years ago in Washington.",
+            "The Oslo accords were signed two years ago in Washington.",
+        ],
     ],
 )
 def test_moves_ages_of_others_and_ranges_raise_no_conflict(texts):
