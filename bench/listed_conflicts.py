@@ -34,6 +34,7 @@ from quality import cluster_documents  # noqa: E402
 
 
 def _load_finder(path: Path) -> ModuleType:
+    """An older ``conflicts.py`` as a module (it imports today's ``newsfuse.claims``)."""
     spec = importlib.util.spec_from_file_location("baseline_conflicts", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"--baseline {path}: not a Python file")

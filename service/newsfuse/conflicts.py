@@ -7,11 +7,12 @@ after units, rounding and stated bounds (2,500 km = 1,550 miles; "at least 600" 
 "nearly two and a half hours" is two-and-a-half hours). Values more than ``_MAX_RATIO``
 apart are taken to measure different things (a two-hour call is not a two-week plan).
 Not compared, since a wrong "sources differ" costs a reader's trust more than a missed one:
-a change upwards with a change downwards ("shares have risen 20 percent", "shares lost 28
-percent": two moves, not two reports of one), ages of people not named alike ("Marianne
-Gingrich, 48", "Gingrich, 56"), a number that ends or starts a range ("2 to 6 degrees",
-"15 or 20 years", "between 3 and 6 percent"), and a time counted back from each article's
-own date ("five years ago").
+a share or sum that rose with one that fell ("shares have risen 20 percent", "shares lost
+28 percent": two moves, not two reports of one), ages of two people ("Marianne Gingrich,
+48", and "Gingrich, 56" where the articles name a Newt and a Marianne Gingrich), the ends of
+a range ("2 to 6 degrees", "15 or 20 years", "between 3 and 6 percent") and the first value
+of a change ("from 5 percent to 7 percent": the 7 percent compares), and a time counted back
+from each article's own date ("five years ago").
 
 Each side of a conflict gathers every mention that agrees with it (same slot, compatible
 value), so "two hours [1] vs nearly two and a half hours [2][3]" credits every outlet.
@@ -39,28 +40,46 @@ _MAX_RATIO = 3.0
 _WINDOW = 4
 _DIMENSIONS = ("length", "duration", "age", "money", "percent", "count", "time", "magnitude")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-#: Words that tell a change's direction (as written; "down" and "up" included).
+#: Words that tell which way a change went, as written in lower case ("Pete Rose" is none).
 _UP = frozenset(
-    "rise rises rose risen rising up increase increased increases increasing jump jumped"
-    " jumps gain gained gains climb climbed climbs soar soared soars grew grow grows growth"
-    " surge surged surges higher".split()
+    "rise rises rose risen rising increase increased increases increasing jump jumped"
+    " jumps gain gained gains climb climbed climbs soar soared soars grew grow grows"
+    " surge surged surges".split()
 )
 _DOWN = frozenset(
     "fall falls fell fallen falling down drop dropped drops decline declined declines"
     " decrease decreased decreases lost lose loses loss skid skidded slid slide plunge"
-    " plunged plunges tumble tumbled lower shrank shrink cut cuts".split()
+    " plunged plunges tumble tumbled shrank shrink cut cuts".split()
 )
-#: A number next to these and another number is one end of a range.
-_RANGE = re.compile(r"\d[\d.,]*\s*(?:%|percent|per cent)?\s*(?:to|or|-|–)\s*$")
-_RANGE_AFTER = re.compile(r"^\s*(?:%|percent|per cent)?\s*(?:to|or|-|–)\s*\d")
-_BETWEEN = re.compile(r"\bbetween\s+\d[\d.,]*\s*(?:%|percent|per cent)?\s*and\s*$", re.I)
-_BETWEEN_START = re.compile(r"\bbetween\s*$", re.I)
-_AND_NUMBER = re.compile(r"^\s*(?:%|percent|per cent)?\s*and\s*\d")
+#: Only moves in these have a direction: a share or a sum "rose" or "fell" by so much.
+_MOVES = ("percent", "money")
+#: "were up 20 percent" ("up to" is a bound, not a move).
+_UP_BEFORE = re.compile(r"\bup\s*$")
+#: "rose to 7 percent", "closed at $14": a level reached, not the size of a move.
+_LEVEL_BEFORE = re.compile(r"\b(?:to|at)\s*$", re.IGNORECASE)
+#: What joins the two ends of a range ("2 to 6", "15 or 20", "1.0-3.5", "between 3 and 6").
+_RANGE_JOINS = frozenset(("to", "or", "-", "–"))
+_FROM_BEFORE = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+_BETWEEN_BEFORE = re.compile(r"\bbetween\s*$", re.IGNORECASE)
 #: "five years ago": a time counted back from the article's own date, which differs.
-_AGO = re.compile(r"^\s*ago\b", re.I)
-#: The name before an appositive age ("Udi Hargov, 37,"): up to two capitalized words.
-_HOLDER = re.compile(r"((?:[A-Z][\w'’.-]*\s+)?[A-Z][\w'’.-]*),\s*$")
+_AGO = re.compile(r"^\s*ago\b", re.IGNORECASE)
+#: A name: capitalized words (and initials), e.g. "Udi Hargov", "George W. Bush".
+_NAME = r"(?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’.-]*"
+#: The name before an appositive age: "Udi Hargov, 37," / "Rudolph, a 31-year-old".
+_NAME_BEFORE = re.compile(rf"({_NAME}),\s*(?:an?\s+)?$")
+#: The name after an age: "27-year-old Udi Hargov".
+_NAME_AFTER = re.compile(rf"^\s+({_NAME})")
 _AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
+#: Words before a name that are no part of it.
+_TITLES = frozenset(
+    "mr mrs ms miss dr sen rep gov gen col lt sgt capt president senator judge suspect"
+    " suspects former the a an and".split()
+)
+_GIVEN_SURNAME = re.compile(r"\b([A-Z][a-z]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z]+)\b")
+
+#: Whose an age is: ``("name", given, surname)`` (given may be ""), ``("noun", word)`` for
+#: "a 31-year-old carpenter", or ``None`` when the sentence does not say.
+Holder = tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,51 +88,109 @@ class _Mention:
     quantity: Quantity
     context: frozenset[str]
     direction: int = 0
-    """+1 a rise, -1 a fall, 0 neither or both (see ``_direction``)."""
-    holder: str = ""
-    """For an age: whose ("udi hargov"; "year-old outdoorsman")."""
+    """+1 a rise, -1 a fall, 0 neither or unknown (see ``_direction``)."""
+    holder: Holder = None
+    """For an age: whose (see ``_holder``)."""
 
 
 def _direction(text: str, q: Quantity) -> int:
-    """Which way the change a number measures goes: +1 up, -1 down, 0 unknown.
+    """Which way the move a share or sum measures went: +1 up, -1 down, 0 unknown.
 
-    The words around the number decide; failing them, the sentence when all its direction
+    Only for ``_MOVES``, and not for a level reached ("rose to 7 percent"). The three words
+    before the number and the two after decide ("shares have risen 20 percent", "a decline
+    of 31 percent", "were up 20 percent"); failing them, the sentence if all its direction
     words point one way ("the murder rate has dropped in some cities … by as much as 28
     percent").
     """
+    if q.dimension not in _MOVES:
+        return 0
+    before = text[: q.start]
+    if _LEVEL_BEFORE.search(before):
+        return 0
+    if _UP_BEFORE.search(before):
+        return 1
     for words in (
-        _WORD.findall(text[: q.start])[-_WINDOW:] + _WORD.findall(text[q.end :])[:2],
+        _WORD.findall(before)[-3:] + _WORD.findall(text[q.end :])[:2],
         _WORD.findall(text),
     ):
-        folded = {w.casefold() for w in words}
-        up, down = bool(folded & _UP), bool(folded & _DOWN)
+        written = set(words)
+        up, down = bool(written & _UP), bool(written & _DOWN)
         if up != down:
             return 1 if up else -1
     return 0
 
 
-def _holder(text: str, q: Quantity) -> str:
-    """Whose age ``q`` is: the name before an appositive age, or the word after "N-year-old"."""
-    if q.dimension != "age":
-        return ""
-    if (name := _HOLDER.search(text[max(0, q.start - 60) : q.start])) is not None:
-        return " ".join(name.group(1).casefold().split())
-    if (noun := _AGE_NOUN.match(text[q.end :])) is not None:
-        return f"year-old {noun.group(1).casefold()}"
-    return ""
+def _name(raw: str) -> Holder:
+    words = [w.strip(".,").casefold() for w in raw.split()]
+    words = [w for w in words if w not in _TITLES and len(w) > 1]  # "W." is an initial
+    if not words:
+        return None
+    return ("name", words[-2] if len(words) > 1 else "", words[-1])
 
 
-def _not_compared(text: str, q: Quantity) -> bool:
-    """Whether ``q`` is one end of a range ("2 to 6 degrees", "1.0-3.5", "15 or 20", "between
-    3 and 6 percent") or a time counted back from the article's date ("five years ago")."""
-    before, after = text[max(0, q.start - 30) : q.start], text[q.end : q.end + 20]
-    return bool(
-        _RANGE.search(before)
-        or _RANGE_AFTER.match(after)
-        or _BETWEEN.search(before)
-        or (_BETWEEN_START.search(before) and _AND_NUMBER.match(after))
-        or (q.dimension == "duration" and _AGO.match(after))
-    )
+def _holder(text: str, q: Quantity) -> Holder:
+    """Whose age ``q`` is: the name before an appositive age ("Udi Hargov, 37", "Rudolph, a
+    31-year-old"), the name after one ("27-year-old Udi Hargov"), else the word after
+    "N-year-old" ("a 33-year-old congressional aide"); ``None`` when the sentence says none."""
+    if (before := _NAME_BEFORE.search(text[max(0, q.start - 60) : q.start])) is not None:
+        if (holder := _name(before.group(1))) is not None:
+            return holder
+    after = text[q.end :]
+    if (name := _NAME_AFTER.match(after)) is not None:
+        if (holder := _name(name.group(1))) is not None:
+            return holder
+    if (noun := _AGE_NOUN.match(after)) is not None:
+        return ("noun", noun.group(1).casefold())
+    return None
+
+
+def given_names(texts: Sequence[str]) -> dict[str, set[str]]:
+    """Per surname (case folded), the given names written before it in ``texts``."""
+    out: dict[str, set[str]] = {}
+    for text in texts:
+        for given, surname in _GIVEN_SURNAME.findall(text):
+            if given.casefold() not in _TITLES:
+                out.setdefault(surname.casefold(), set()).add(given.casefold())
+    return out
+
+
+def _same_holder(a: Holder, b: Holder, given: dict[str, set[str]]) -> bool:
+    """Whether two ages may be one person's: either holder unknown, the same noun, or one
+    surname whose given names agree — a bare surname stands for one person only when the
+    request names one person of that surname ("Gingrich" with "Newt" and "Marianne
+    Gingrich" in the articles is either)."""
+    if a is None or b is None:
+        return True
+    if a[0] != b[0]:
+        return False
+    if a[0] == "noun":
+        return a == b
+    if a[2] != b[2]:
+        return False
+    if a[1] and b[1]:
+        return a[1] == b[1]
+    return len(given.get(a[2], set())) <= 1
+
+
+def _not_compared(text: str, quantities: Sequence[Quantity]) -> set[int]:
+    """Indices of ``quantities`` (one sentence's, in order) that are not compared: both ends
+    of a range ("2 to 6 degrees", "1.0-3.5", "15 or 20 years", "between 3 and 6 percent",
+    "$3 million to $5 million"), the first value of a change ("from 5 percent" in "rose from
+    5 percent to 7 percent"; the 7 percent is a level and compares), and a time counted back
+    from the article's own date ("five years ago")."""
+    out = set()
+    for k, (a, b) in enumerate(zip(quantities, quantities[1:], strict=False)):
+        join = text[a.end : b.start].strip().casefold()
+        if a.dimension in ("year", "day") or a.dimension not in (b.dimension, "plain"):
+            continue
+        if join == "and" and _BETWEEN_BEFORE.search(text[: a.start]):
+            out |= {k, k + 1}
+        elif join in _RANGE_JOINS:
+            out |= {k} if _FROM_BEFORE.search(text[: a.start]) else {k, k + 1}
+    for k, q in enumerate(quantities):
+        if q.dimension == "duration" and _AGO.match(text[q.end :]):
+            out.add(k)
+    return out
 
 
 def _context(text: str, q: Quantity) -> frozenset[str]:
@@ -137,18 +214,20 @@ def find_conflicts(
     ``canonical_doc`` maps each document to the one it copies (itself when independent):
     a syndicated copy never disagrees with its original.
     """
-    mentions = [
-        _Mention(
-            i,
-            q,
-            _context(sentences[i].text, q),
-            _direction(sentences[i].text, q),
-            _holder(sentences[i].text, q),
-        )
-        for i, p in enumerate(parts)
-        for q in p.quantities
-        if q.dimension in _DIMENSIONS and not _not_compared(sentences[i].text, q)
-    ]
+    mentions = []
+    for i, p in enumerate(parts):
+        text = sentences[i].text
+        skip = _not_compared(text, p.quantities)
+        for k, q in enumerate(p.quantities):
+            if q.dimension not in _DIMENSIONS or k in skip:
+                continue
+            holder = _holder(text, q) if q.dimension == "age" else None
+            mentions.append(_Mention(i, q, _context(text, q), _direction(text, q), holder))
+    given = (
+        given_names([s.text for s in sentences])
+        if any(m.holder is not None for m in mentions)
+        else {}
+    )
     by_dimension: dict[tuple[str, str], list[int]] = {}
     for k, m in enumerate(mentions):
         # Shares are grouped together whatever they are a share of: one that does not say
@@ -178,7 +257,11 @@ def find_conflicts(
                 ma, mb = mentions[a], mentions[b]
                 da = canonical_doc[sentences[ma.sentence].doc]
                 db = canonical_doc[sentences[mb.sentence].doc]
-                if da == db or ma.direction * mb.direction < 0 or ma.holder != mb.holder:
+                if (
+                    da == db
+                    or ma.direction * mb.direction < 0
+                    or not _same_holder(ma.holder, mb.holder, given)
+                ):
                     continue
                 topic = float(embeddings[ma.sentence] @ embeddings[mb.sentence])
                 if topic < _MIN_TOPIC:

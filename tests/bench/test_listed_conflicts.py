@@ -12,7 +12,9 @@ sys.path.insert(0, str(BENCH))
 listed_conflicts = importlib.import_module("listed_conflicts")
 
 
-def test_lists_the_example_disagreements_through_either_finder(pipeline, example_paths):
+def test_lists_the_example_disagreements_and_a_baseline_finder(
+    pipeline, example_paths, tmp_path
+):
     from newsfuse import conflicts
     from newsfuse.types import Document, SummaryOptions
 
@@ -27,6 +29,13 @@ def test_lists_the_example_disagreements_through_either_finder(pipeline, example
     for conflict in row["top"]:
         for value in conflict["values"]:
             assert value["sources"] and all(value["value"] in s for s in value["sources"][:1])
-    # A finder loaded from a file (the baseline) lists from the same prepared inputs.
+    # A finder loaded from a file (the baseline) lists from the same prepared inputs: the
+    # shipped one gives the same lists, one that finds nothing lists nothing.
     baseline = listed_conflicts._load_finder(Path(conflicts.__file__))
     assert listed_conflicts.listed(ctx, baseline) == row
+    stub = tmp_path / "old_conflicts.py"
+    stub.write_text("def find_conflicts(*args, **kwargs):\n    return []\n", encoding="utf-8")
+    assert listed_conflicts.listed(ctx, listed_conflicts._load_finder(stub)) == {
+        "all": 0,
+        "top": [],
+    }
