@@ -54,7 +54,9 @@ _DOWN = frozenset(
 #: Only moves in these have a direction: a share or a sum "rose" or "fell" by so much.
 _MOVES = ("percent", "money")
 #: "were up 20 percent" ("up to" is a bound, not a move).
-_UP_BEFORE = re.compile(r"\bup\s*$")
+_UP_BEFORE = re.compile(r"\bup\s+(?:by\s+)?$")
+#: After the number: "closed 20 percent higher" / "28 percent lower".
+_HIGHER, _LOWER = frozenset(("higher",)), frozenset(("lower",))
 #: "rose to 7 percent", "closed at $14": a level reached, not the size of a move.
 _LEVEL_BEFORE = re.compile(r"\b(?:to|at)\s*$", re.IGNORECASE)
 #: What joins the two ends of a range ("2 to 6", "15 or 20", "1.0-3.5", "between 3 and 6").
@@ -73,7 +75,8 @@ _AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
 #: Words before a name that are no part of it.
 _TITLES = frozenset(
     "mr mrs ms miss dr sen rep gov gen col lt sgt capt president senator judge suspect"
-    " suspects former the a an and".split()
+    " suspects former speaker governor house minister chief secretary prime police officer"
+    " the a an and".split()
 )
 _GIVEN_SURNAME = re.compile(r"\b([A-Z][a-z]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z]+)\b")
 
@@ -109,19 +112,26 @@ def _direction(text: str, q: Quantity) -> int:
         return 0
     if _UP_BEFORE.search(before):
         return 1
-    for words in (
-        _WORD.findall(before)[-3:] + _WORD.findall(text[q.end :])[:2],
-        _WORD.findall(text),
+    after = set(_WORD.findall(text[q.end :])[:2])
+    for words, up_words, down_words in (
+        (set(_WORD.findall(before)[-3:]) | after, _UP | _HIGHER, _DOWN | _LOWER),
+        (set(_WORD.findall(text)), _UP, _DOWN),
     ):
-        written = set(words)
-        up, down = bool(written & _UP), bool(written & _DOWN)
+        up, down = bool(words & up_words), bool(words & down_words)
         if up != down:
             return 1 if up else -1
     return 0
 
 
+def _moved_before(text: str) -> bool:
+    """Whether a move verb is among the three words before the end of ``text``."""
+    return bool(set(_WORD.findall(text)[-3:]) & (_UP | _DOWN))
+
+
 def _name(raw: str) -> Holder:
     words = [w.strip(".,").casefold() for w in raw.split()]
+    if words and words[0] in STOPWORDS:
+        return None  # "On Monday, a 45-year-old man": no name
     words = [w for w in words if w not in _TITLES and len(w) > 1]  # "W." is an initial
     if not words:
         return None
@@ -149,7 +159,7 @@ def given_names(texts: Sequence[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for text in texts:
         for given, surname in _GIVEN_SURNAME.findall(text):
-            if given.casefold() not in _TITLES:
+            if given.casefold() not in _TITLES and given.casefold() not in STOPWORDS:
                 out.setdefault(surname.casefold(), set()).add(given.casefold())
     return out
 
@@ -175,18 +185,25 @@ def _same_holder(a: Holder, b: Holder, given: dict[str, set[str]]) -> bool:
 def _not_compared(text: str, quantities: Sequence[Quantity]) -> set[int]:
     """Indices of ``quantities`` (one sentence's, in order) that are not compared: both ends
     of a range ("2 to 6 degrees", "1.0-3.5", "15 or 20 years", "between 3 and 6 percent",
-    "$3 million to $5 million"), the first value of a change ("from 5 percent" in "rose from
-    5 percent to 7 percent"; the 7 percent is a level and compares), and a time counted back
-    from the article's own date ("five years ago")."""
+    "$3 million to $5 million", "ranged from 200 to 300"), the first value of a change ("from
+    5 percent" in "rose from 5 percent to 7 percent"; the 7 percent is a level and compares),
+    and a time counted back from the article's own date ("five years ago")."""
     out = set()
     for k, (a, b) in enumerate(zip(quantities, quantities[1:], strict=False)):
         join = text[a.end : b.start].strip().casefold()
         if a.dimension in ("year", "day") or a.dimension not in (b.dimension, "plain"):
             continue
-        if join == "and" and _BETWEEN_BEFORE.search(text[: a.start]):
+        before = text[: a.start]
+        if join == "and" and _BETWEEN_BEFORE.search(before):
             out |= {k, k + 1}
         elif join in _RANGE_JOINS:
-            out |= {k} if _FROM_BEFORE.search(text[: a.start]) else {k, k + 1}
+            if _FROM_BEFORE.search(before):
+                # "rose from 5 to 7 percent": a change, whose end compares; "ranged from 200
+                # to 300", "anywhere from 200 to 300": a range.
+                moved = _moved_before(_FROM_BEFORE.sub("", before))
+                out |= {k} if moved else {k, k + 1}
+            elif not (join == "to" and _moved_before(before)):
+                out |= {k, k + 1}  # "fell $3 to $26.94" is a move and a level, no range
     for k, q in enumerate(quantities):
         if q.dimension == "duration" and _AGO.match(text[q.end :]):
             out.add(k)

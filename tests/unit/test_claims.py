@@ -220,6 +220,18 @@ def test_shares_of_different_things_raise_no_conflict():
             "The repairs will cost $3 million to $5 million, the mayor said.",
             "The repairs will cost $8 million, the mayor said.",
         ],
+        [
+            "Anywhere from 200 to 300 people were killed in the fighting.",
+            "About 250 people were killed in the fighting.",
+        ],
+        [
+            "Starbucks shares closed 20 percent higher on Thursday.",
+            "Starbucks shares closed 28 percent lower on Thursday.",
+        ],
+        [
+            "Starbucks shares were up by 20 percent on Thursday.",
+            "Starbucks shares were down by 28 percent on Thursday.",
+        ],
         # Times counted back from two articles' dates.
         [
             "The Oslo accords were signed five years ago in Washington.",
@@ -244,6 +256,13 @@ def test_moves_ages_of_others_and_ranges_raise_no_conflict(texts):
         (["Eric Rudolph, 31, is charged in the bombing.",
           "Rudolph, a 33-year-old carpenter, is charged in the bombing."],
          ["31", "33-year-old"]),
+        # Capitalized words before a surname that are no given name.
+        (["Eric Rudolph, 31, is charged in the bombing.", "Rudolph, 33, is charged.",
+          "But Rudolph has not been found."], ["31", "33"]),
+        (["On Monday, a 45-year-old man was arrested.", "A 46-year-old man was arrested."],
+         ["45-year-old", "46-year-old"]),
+        (["The stock fell $3 to $26.94 on Thursday.", "The stock closed at $35.81 on Thursday."],
+         ["$26.94", "$35.81"]),
         # One move each way, and levels whatever the verbs around them.
         (["Starbucks shares fell 20 percent on Thursday.",
           "Starbucks shares lost 28 percent of their value on Thursday."],
