@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from newsfuse import names
 from newsfuse.claims import STOPWORDS, ClaimParts, Quantity, compatible, stem
 from newsfuse.types import Citation, Conflict, ConflictValue, RankedFact, Sentence, SourceSpan
 
@@ -72,14 +73,6 @@ _NAME_BEFORE = re.compile(rf"({_NAME}),\s*(?:an?\s+)?$")
 #: The name after an age: "27-year-old Udi Hargov".
 _NAME_AFTER = re.compile(rf"^\s+({_NAME})")
 _AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
-#: Words before a name that are no part of it.
-_TITLES = frozenset(
-    "mr mrs ms miss dr sen rep gov gen col lt sgt capt president senator judge suspect"
-    " suspects former speaker governor house minister chief secretary prime police officer"
-    " the a an and".split()
-)
-_GIVEN_SURNAME = re.compile(r"\b([A-Z][a-z]+)\s+(?:[A-Z]\.\s+)?([A-Z][a-z]+)\b")
-
 #: Whose an age is: ``("name", given, surname)`` (given may be ""), ``("noun", word)`` for
 #: "a 31-year-old carpenter", or ``None`` when the sentence does not say.
 Holder = tuple[str, ...] | None
@@ -129,13 +122,11 @@ def _moved_before(text: str) -> bool:
 
 
 def _name(raw: str) -> Holder:
-    words = [w.strip(".,").casefold() for w in raw.split()]
-    if words and words[0] in STOPWORDS:
-        return None  # "On Monday, a 45-year-old man": no name
-    words = [w for w in words if w not in _TITLES and len(w) > 1]  # "W." is an initial
-    if not words:
-        return None
-    return ("name", words[-2] if len(words) > 1 else "", words[-1])
+    first = raw.split(maxsplit=1)[0].strip(".,").casefold() if raw.strip() else ""
+    if first in STOPWORDS:
+        return None  # "On Monday, a 45-year-old man", "In Atlanta, a 31-year-old": no name
+    named = names.person(raw)
+    return None if named is None else ("name", *named)
 
 
 def _holder(text: str, q: Quantity) -> Holder:
@@ -152,16 +143,6 @@ def _holder(text: str, q: Quantity) -> Holder:
     if (noun := _AGE_NOUN.match(after)) is not None:
         return ("noun", noun.group(1).casefold())
     return None
-
-
-def given_names(texts: Sequence[str]) -> dict[str, set[str]]:
-    """Per surname (case folded), the given names written before it in ``texts``."""
-    out: dict[str, set[str]] = {}
-    for text in texts:
-        for given, surname in _GIVEN_SURNAME.findall(text):
-            if given.casefold() not in _TITLES and given.casefold() not in STOPWORDS:
-                out.setdefault(surname.casefold(), set()).add(given.casefold())
-    return out
 
 
 def _same_holder(a: Holder, b: Holder, given: dict[str, set[str]]) -> bool:
@@ -241,7 +222,7 @@ def find_conflicts(
             holder = _holder(text, q) if q.dimension == "age" else None
             mentions.append(_Mention(i, q, _context(text, q), _direction(text, q), holder))
     given = (
-        given_names([s.text for s in sentences])
+        names.given_names(s.text for s in sentences)
         if any(m.holder is not None for m in mentions)
         else {}
     )

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+
+from newsfuse import names
 
 # --- shared pieces --------------------------------------------------------------------------
 
@@ -655,32 +656,8 @@ _THAT_MANY = re.compile(
 )
 # "said here", "met here": the place was the dateline, which a summary never shows.
 _HERE = re.compile(r"\bhere\b(?!\s+and\s+there)", re.IGNORECASE)
-_NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+")
 _HONORIFIC = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mme|Messrs)\.?\s+(?P<name>[A-Z][\w'’-]+)\b(?!\s+[A-Z])"
-)
-_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|[^\w\s]+|\d[\d,.]*")
-_NAME_PARTICLES = frozenset(
-    "de da di du van von der den la le bin bint ibn abu al el y arap dos das do del della ter"
-    " ten".split()
-)
-# Title words: "President Clinton" introduces Clinton, "Mr. Clinton" does not.
-_ROLE_TITLES = frozenset(
-    "President Vice Prime Minister Secretary Chancellor King Queen Prince Princess Pope Senator"
-    " Sen. Rep. Representative Gov. Governor Gen. General Adm. Admiral Col. Colonel Lt. Capt."
-    " Captain Commander Cmdr. Cmndr. Sgt. Maj. Judge Justice Chief Mayor Ambassador Speaker"
-    " Chairman Chairwoman Director Premier Sheikh Ayatollah Archbishop Bishop Cardinal Rabbi"
-    " Attorney Coach Officer Detective Inspector"
-    " Agent Deputy Leader Commissioner Foreign Defense Interior Finance Russian American"
-    " U.S. British French Chinese Israeli Palestinian Ukrainian Hungarian Former Acting".split()
-)
-#: Titles that only a person carries (not "Russian", "Foreign", "U.S.").
-_PERSON_TITLES = frozenset(
-    "President Secretary Chancellor King Queen Prince Princess Pope Senator Sen. Rep."
-    " Representative Gov. Governor Gen. General Adm. Admiral Col. Colonel Lt. Capt. Captain"
-    " Commander Cmdr. Cmndr. Sgt. Maj. Judge Justice Mayor Ambassador Speaker Chairman"
-    " Chairwoman Premier Sheikh Ayatollah Archbishop Bishop Cardinal Attorney Coach Officer"
-    " Detective Inspector Agent Commissioner".split()
 )
 # Roles written in lower case right before a person's name ("defense attorney Wyatt Skaggs").
 _ROLE_WORDS = frozenset(
@@ -688,121 +665,13 @@ _ROLE_WORDS = frozenset(
     + "defender prosecutor counsel investigator detective trooper sheriff agent president"
     " premier chief aide adviser advisor".split()
 )
-#: Last words of organisations' names, never a person's surname.
-_INSTITUTIONS = frozenset(
-    "Department Commission Committee Agency Administration Hospital Corps Council Court"
-    " Association University Institute Office Service Ministry Board Bureau Center Centre"
-    " Foundation Party Union Company Corp Inc Group Times Post News Press Agency Network"
-    " Organization Program Project Fund Bank Society Club League Conference House Senate"
-    " Congress Army Navy Police Internet Web Net God Jr Sr Jr. Sr. II III".split()
-)
-# "President Boris Yeltsin Saturday signed ...", "... said Sunday.": days are no surnames.
-_WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
-_CALENDAR = _WEEKDAYS | frozenset(
-    "January February March April May June July August September October November December".split()
-)
 _ARTICLES = frozenset(("the", "a", "an"))
 _FUNCTION_WORDS = frozenset(
     "with from that than this were have been when where while what which said says told"
     " about after before into over under their there they them then also only even".split()
 )
 _PLACE_BEFORE = frozenset("in at from near across throughout outside inside into".split())
-_HONORIFICS = frozenset(
-    "Mr. Mrs. Ms. Miss Dr. Mme. Messrs. Mr Mrs Ms Dr Prof. Professor Rev. Father Sister".split()
-)
-_NOT_NAMES = frozenset(
-    "The A An In On At By For From With And But Or If When While As After Before Since Until"
-    " This That These Those It He She They We I You His Her Their Its Our My Your There Here"
-    " Also However Meanwhile Monday Tuesday Wednesday Thursday Friday Saturday Sunday January"
-    " February March April May June July August September October November December Jan Feb"
-    " Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Today Yesterday Tomorrow Last Next Earlier"
-    " Later Some Many Most All Several Both Each Every No Not One Two Three Four Five Six"
-    " Seven Eight Nine Ten According Under Over About Among Between Despite Although Though"
-    " Because Police Officials Authorities Witnesses Experts Analysts Scientists Researchers"
-    " Residents Doctors Critics Supporters Opponents Democrats Republicans Americans".split()
-)
 
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
-def _is_cap(token: str) -> bool:
-    return bool(_NAME_TOKEN.fullmatch(token.rstrip(".")) or re.fullmatch(r"[A-Z]\.", token))
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    """A run of capitalised tokens and the tokens either side of it."""
-
-    words: tuple[str, ...]
-    before: str
-    after: str
-    possessive: bool = False  # the last word was written "Locke's"
-
-
-def _name_runs(text: str) -> list[_Run]:
-    """Runs of capitalised tokens (initials and particles such as "bin" allowed inside)."""
-    tokens = _tokens(text)
-    runs: list[_Run] = []
-    current: list[str] = []
-    start = 0
-
-    def close(end: int, possessive: bool = False) -> None:
-        if current:
-            before = tokens[start - 1] if start else ""
-            after = tokens[end] if end < len(tokens) else ""
-            runs.append(_Run(tuple(current), before, after, possessive))
-
-    for i, token in enumerate(tokens):
-        bare = _possessive_free(token)
-        if _is_cap(bare) or bare in _ROLE_TITLES or bare in _HONORIFICS:
-            if not current:
-                start = i
-            current.append(bare)
-            if bare != token:  # a possessive ends the name
-                close(i + 1, possessive=True)
-                current = []
-            continue
-        if current and token in _NAME_PARTICLES:
-            current.append(token)
-            continue
-        close(i)
-        current = []
-    close(len(tokens))
-    return runs
-
-
-def _introductions(text: str) -> tuple[set[str], set[str]]:
-    """``(introduced, mentioned)``: names given with a first name or a role title (full name
-    and surname), and single capitalised words (places, organisations, lone surnames)."""
-    full: set[str] = set()
-    single: set[str] = set()
-    for run in _name_runs(text):
-        words = [t for t in run.words if t not in _NAME_PARTICLES]
-        while words and words[0] in _NOT_NAMES:
-            words = words[1:]
-        # "offered by Microsoft Friday night", "said Clinton Tuesday": a weekday ends no name.
-        while words and words[-1] in _WEEKDAYS:
-            words = words[:-1]
-        people = [t for t in words if t not in _ROLE_TITLES and t not in _HONORIFICS]
-        if not people:
-            continue
-        if len(people) >= 2 or any(t in _ROLE_TITLES for t in words):
-            full.add(" ".join(people))
-            full.add(people[-1])
-            # A two-word name may be written surname first ("Cheung Tze-keung", "Zhang
-            # Zhongqi", "Doje Cering"): either word alone needs the full name before it.
-            if (
-                len(people) == 2
-                and len(words) == 2
-                and people[-1].rstrip(".") not in _INSTITUTIONS
-                and people[0] not in _INSTITUTIONS
-            ):
-                full.add(people[0])
-        elif len(words) == 1:
-            single.add(words[0])
-    return full, single
 
 
 def names_introduced(texts: Iterable[str]) -> frozenset[str]:
@@ -817,7 +686,7 @@ def names_introduced(texts: Iterable[str]) -> frozenset[str]:
     """
     out: set[str] = set()
     for text in texts:
-        full, single = _introductions(text)
+        full, single = names.introductions(text)
         out |= full | single
         for word in re.findall(r"[a-z]{3,}", text.lower()):
             out.add(word)
@@ -847,7 +716,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     person: Counter[str] = Counter()
     place: Counter[str] = Counter()
     for text in texts:
-        full, _ = _introductions(text)
+        full, _ = names.introductions(text)
         opening = text.split(maxsplit=1)[0] if text.strip() else ""
         doubtful = {
             name.split()[-1]
@@ -861,9 +730,9 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
             if " " not in name and len(name) > 2 and (name in sure or name not in doubtful)
         }
         person.update(_AGE_APPOSITIVE.findall(text))  # "Manfred Hoeppner, 65, was convicted"
-        for run in _name_runs(text):
+        for run in names.name_runs(text):
             last = run.words[-1]
-            titled = any(w in _PERSON_TITLES or w in _HONORIFICS for w in run.words[:-1])
+            titled = any(w in names.PERSON_TITLES or w in names.HONORIFICS for w in run.words[:-1])
             # "in Moscow" shows a place; "in Ms. Bisek's possession" and "in Gingrich's
             # notice" do not.
             if run.before.lower() in _PLACE_BEFORE and not titled and not run.possessive:
@@ -880,7 +749,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
                 person[last] += 1
     # A person is said to do things more often than "from Gingrich" makes him look a place.
     people = {name for name in candidates if person[name] > place[name]}
-    return frozenset(people - _INSTITUTIONS - _CALENDAR)
+    return frozenset(people - names.INSTITUTIONS - names.CALENDAR)
 
 
 def _stem(word: str) -> str:
@@ -896,19 +765,6 @@ def _outside_quotes(text: str) -> str:
     return re.sub(r"(``|“|\").*?(''|”|\"|$)", " ", text)
 
 
-def _possessive_free(token: str) -> str:
-    """The word without a possessive or a sentence's full stop ("Locke's", "Locke.")."""
-    if token.endswith(("'s", "’s")):
-        return token[:-2]
-    if (
-        token.endswith(".")
-        and len(token) > 4
-        and token not in _ROLE_TITLES
-        and token not in _HONORIFICS
-        and "." not in token[:-1]
-    ):
-        return token[:-1]
-    return token
 
 
 _PREPOSITIONS = frozenset("in at of from to for on by with near into across over".split())
@@ -919,28 +775,34 @@ def _lone_surnames(
     text: str, introduced: Collection[str], surnames: Collection[str] | None
 ) -> str | None:
     body = _outside_quotes(text)
-    here, _ = _introductions(body)  # "Steve Mann ... Ms. Mann": introduced in the sentence
+    here, _ = names.introductions(body)  # "Steve Mann ... Ms. Mann": introduced in the sentence
     for m in _HONORIFIC.finditer(body):
-        name = _possessive_free(m.group("name").rstrip(".,;:"))
+        name = names.possessive_free(m.group("name").rstrip(".,;:"))
         role = re.search(r"([a-z]{4,})\s+$", body[: m.start()])
         if role and role.group(1) not in _SPEECH and role.group(1) not in _FUNCTION_WORDS:
             continue  # "rap artist Dr. Dre": the description says who it is
         if name and name not in introduced and name not in here:
             return f"surname alone: {m.group(0)}"
-    tokens = _tokens(body)
+    tokens = names.tokens(body)
     for i, token in enumerate(tokens):
-        bare = _possessive_free(token)
-        if not _NAME_TOKEN.fullmatch(bare) or bare in _NOT_NAMES or bare in _ROLE_TITLES:
+        bare = names.possessive_free(token)
+        if (
+            not names.NAME_TOKEN.fullmatch(bare)
+            or bare in names.NOT_NAMES
+            or bare in names.ROLE_TITLES
+        ):
             continue
         prev = tokens[i - 1] if i else ""
         nxt = tokens[i + 1:i + 3]
         if prev and (
-            _is_cap(_possessive_free(prev)) or prev in _ROLE_TITLES or prev in _HONORIFICS
+            names.is_cap(names.possessive_free(prev))
+            or prev in names.ROLE_TITLES
+            or prev in names.HONORIFICS
         ):
             continue
-        if prev.lower() in ("the", "a", "an") or prev in _NAME_PARTICLES:
+        if prev.lower() in ("the", "a", "an") or prev in names.NAME_PARTICLES:
             continue
-        if bare == token and nxt and (_is_cap(nxt[0]) or nxt[0] in _NAME_PARTICLES):
+        if bare == token and nxt and (names.is_cap(nxt[0]) or nxt[0] in names.NAME_PARTICLES):
             continue
         if bare in introduced or bare in here:
             continue
@@ -1120,7 +982,7 @@ def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
     lower = word.lower()
     if lower in _PRONOUNS:
         rest = opener[len(word) :].split()
-        following = _possessive_free(rest[0].lower().strip(",.;:")) if rest else ""
+        following = names.possessive_free(rest[0].lower().strip(",.;:")) if rest else ""
         # "It's unclear whether ...", "It's been ten years since ...": a dummy "it" too.
         expanded = re.sub(r"^It['’]s\s+been\b", "It has been", opener)
         expanded = re.sub(r"^It['’]s\b", "It is", expanded)
@@ -1131,7 +993,7 @@ def _opening_reason(opener: str, introduced: Collection[str]) -> str | None:
                 lower == "both"
                 and " and " in " ".join(rest[:6])
                 and bool(rest)
-                and (_is_cap(rest[0]) or rest[0].lower() in _DETERMINERS)
+                and (names.is_cap(rest[0]) or rest[0].lower() in _DETERMINERS)
             )
         )
         if not exempt:
@@ -1182,7 +1044,7 @@ def _phrase_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:
     rest = re.sub(r"^(?:though|however|too|also|still|then),\s*", "", m.group("rest"))
     if (
         re.match(r"(?:this|these)\s+[a-z]", rest)
-        and not any(_is_cap(t) for t in _tokens(phrase))
+        and not any(names.is_cap(t) for t in names.tokens(phrase))
         and (reason := _opening_reason(rest[:1].upper() + rest[1:], introduced))
     ):
         return f"after the opening phrase: {reason}"
@@ -1190,7 +1052,7 @@ def _phrase_reason(m: re.Match[str], introduced: Collection[str]) -> str | None:
     if (
         subject
         and subject.group(0).lower() in _PERSONAL
-        and not any(_is_cap(t) for t in _tokens(phrase))
+        and not any(names.is_cap(t) for t in names.tokens(phrase))
         and not _PERSON_LIKE.search(phrase)
     ):
         return f"pronoun after the opening phrase: {subject.group(0)}"
