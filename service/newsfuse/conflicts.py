@@ -305,7 +305,46 @@ def find_conflicts(
         previous = conflicts.get(key)
         if previous is None or _sources(conflict) > _sources(previous):
             conflicts[key] = conflict
-    return sorted(conflicts.values(), key=lambda c: -_sources(c))
+    return _merged(sorted(conflicts.values(), key=lambda c: -_sources(c)))
+
+
+def _merged(conflicts: Sequence[Conflict]) -> list[Conflict]:
+    """One disagreement per pair of values about one thing, biggest first.
+
+    Agreement between mentions is not transitive, so one disagreement can come out as
+    several whose sides hold different sentences ("died five days later" against "three
+    days before Shepard died", with one or two more sentences on a side). Two are merged
+    when they give the same values, written alike, and each value has a source sentence in
+    both; the sources are joined and the first's claim is kept. Less is not enough: "The
+    arrest came three days after Weizman ended a three-day visit" holds two values of one
+    kind ("three days", "three-day"), and two people's ages 21 and 22 in one sentence
+    ("Henderson, 21, and McKinney, 22") are two disagreements, the sentence shared being on
+    another value in each.
+    """
+
+    def by_value(conflict: Conflict) -> dict[tuple[str, str], ConflictValue]:
+        return {(v.normalized, v.value.casefold()): v for v in conflict.values}
+
+    out: list[Conflict] = []
+    for conflict in conflicts:
+        values = by_value(conflict)
+        for k, kept in enumerate(out):
+            theirs = by_value(kept)
+            if kept.kind != conflict.kind or theirs.keys() != values.keys():
+                continue
+            if not all(set(theirs[n].sources) & set(v.sources) for n, v in values.items()):
+                continue
+            joined = tuple(
+                dataclasses.replace(
+                    v, sources=v.sources + tuple(s for s in values[n].sources if s not in v.sources)
+                )
+                for n, v in theirs.items()
+            )
+            out[k] = dataclasses.replace(kept, values=joined)
+            break
+        else:
+            out.append(conflict)
+    return sorted(out, key=lambda c: -_sources(c))
 
 
 def _close(a: Quantity, b: Quantity) -> bool:

@@ -283,3 +283,63 @@ def test_moves_ages_of_others_and_ranges_raise_no_conflict(texts):
 def test_the_same_slot_still_conflicts(texts, values):
     (conflict,) = _conflicts(texts)
     assert [v.value for v in conflict.values] == values
+
+
+def _value(normalized: str, *sentences: tuple[str, int], written: str = ""):
+    from newsfuse.types import ConflictValue, SourceSpan
+
+    spans = tuple(SourceSpan(doc, index, 0, 10) for doc, index in sentences)
+    return ConflictValue(value=written or normalized, normalized=normalized, sources=spans)
+
+
+def test_one_disagreement_found_twice_is_listed_once():
+    # DUC 2007 D0721E listed "died five days later" / "three days before Shepard died" three
+    # times: agreement is not transitive, so the sides came out with different sentences.
+    from newsfuse.conflicts import _merged
+    from newsfuse.types import Conflict
+
+    first = Conflict(
+        "number",
+        "Shepard died five days later.",
+        (_value("5 day", ("a", 1), ("b", 2)), _value("3 day", ("c", 4))),
+    )
+    again = Conflict(
+        "number",
+        "He died five days later at a hospital.",
+        (_value("5 day", ("b", 2), ("d", 7)), _value("3 day", ("c", 4))),
+    )
+    (merged,) = _merged([first, again])
+    assert merged.claim == first.claim
+    assert [[(s.document_id, s.sentence_index) for s in v.sources] for v in merged.values] == [
+        [("a", 1), ("b", 2), ("d", 7)],
+        [("c", 4)],
+    ]
+
+
+def test_two_people_aged_alike_stay_two_disagreements():
+    # "Henderson, 21, and McKinney, 22" is a source of 21 in one and of 22 in the other.
+    from newsfuse.conflicts import _merged
+    from newsfuse.types import Conflict
+
+    both = ("a", 0)
+    henderson = Conflict("number", "Henderson, 21", (_value("21", both), _value("22", ("b", 1))))
+    mckinney = Conflict("number", "McKinney, 22", (_value("21", ("c", 3)), _value("22", both)))
+    assert _merged([henderson, mckinney]) == [henderson, mckinney]
+
+
+def test_two_disagreements_sharing_one_side_stay_two():
+    # DUC 2007 D0710C: "a three-day visit" and "arrested three days after" against one "two
+    # days": only the second is a disagreement a reader should see.
+    from newsfuse.conflicts import _merged
+    from newsfuse.types import Conflict
+
+    two = _value("2 day", ("a", 0))
+    visit = Conflict("number", "two days", (two, _value("3 day", ("b", 1))))
+    arrest = Conflict("number", "two days", (two, _value("3 day", ("c", 2))))
+    assert _merged([visit, arrest]) == [visit, arrest]
+    # Both in one sentence: "The arrest came three days after Weizman ended a three-day
+    # visit", so each side shares a sentence; the values are written differently.
+    both = ("b", 1)
+    visit = Conflict("number", "", (two, _value("3 day", both, written="three-day")))
+    arrest = Conflict("number", "", (two, _value("3 day", both, ("c", 2), written="three days")))
+    assert _merged([visit, arrest]) == [arrest, visit]  # the more sources first
