@@ -16,8 +16,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+#: A capitalised word that can be part of a name ("O'Brien", "Jean-Pierre", "McKinney").
 NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)*|Mc[A-Z][a-z]+|Mac[A-Z][a-z]+")
-
+#: Words, punctuation runs and numbers, as name runs are read.
 TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|[^\w\s]+|\d[\d,.]*")
 NAME_PARTICLES = frozenset(
     "de da di du van von der den la le bin bint ibn abu al el y arap dos das do del della ter"
