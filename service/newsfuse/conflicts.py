@@ -122,9 +122,7 @@ def _moved_before(text: str) -> bool:
 
 
 def _name(raw: str) -> Holder:
-    first = raw.split(maxsplit=1)[0].strip(".,").casefold() if raw.strip() else ""
-    if first in STOPWORDS:
-        return None  # "On Monday, a 45-year-old man", "In Atlanta, a 31-year-old": no name
+    # "On Monday, a 45-year-old man", "In Atlanta, a 31-year-old": no name (``person``).
     named = names.person(raw)
     return None if named is None else ("name", *named)
 
@@ -321,15 +319,24 @@ def _merged(conflicts: Sequence[Conflict]) -> list[Conflict]:
     ("Henderson, 21, and McKinney, 22") are two disagreements, the sentence shared being on
     another value in each.
     """
+    out: list[Conflict] = list(conflicts)
+    merged = True
+    while merged:  # until none merges: a grown disagreement may now meet another
+        out, merged = _merge_pass(out)
+    return sorted(out, key=lambda c: -_sources(c))
 
-    def by_value(conflict: Conflict) -> dict[tuple[str, str], ConflictValue]:
-        return {(v.normalized, v.value.casefold()): v for v in conflict.values}
 
+def _by_value(conflict: Conflict) -> dict[tuple[str, str], ConflictValue]:
+    return {(v.normalized, v.value.casefold()): v for v in conflict.values}
+
+
+def _merge_pass(conflicts: Sequence[Conflict]) -> tuple[list[Conflict], bool]:
     out: list[Conflict] = []
+    merged = False
     for conflict in conflicts:
-        values = by_value(conflict)
+        values = _by_value(conflict)
         for k, kept in enumerate(out):
-            theirs = by_value(kept)
+            theirs = _by_value(kept)
             if kept.kind != conflict.kind or theirs.keys() != values.keys():
                 continue
             if not all(set(theirs[n].sources) & set(v.sources) for n, v in values.items()):
@@ -341,10 +348,11 @@ def _merged(conflicts: Sequence[Conflict]) -> list[Conflict]:
                 for n, v in theirs.items()
             )
             out[k] = dataclasses.replace(kept, values=joined)
+            merged = True
             break
         else:
             out.append(conflict)
-    return sorted(out, key=lambda c: -_sources(c))
+    return out, merged
 
 
 def _close(a: Quantity, b: Quantity) -> bool:

@@ -170,45 +170,83 @@ def possessive_free(token: str) -> str:
     return token
 
 
-#: Words that describe a person before the name, capitalised at a sentence's start
-#: ("Suspect Hargov, 37"): no given name.
-DESCRIPTORS = frozenset("Suspect Suspects Defendant Defendants Victim Witness".split())
+#: Words before a surname that are no given name: descriptions capitalised at a sentence's
+#: start ("Suspect Hargov, 37") and parts of titles the title lists do not hold ("Majority
+#: Leader Lott", "Secretary of State Albright", "District Attorney Smith").
+NOT_GIVEN = frozenset(
+    "Suspect Suspects Defendant Defendants Victim Witness State Majority Minority Leader Whip"
+    " District Attorney Counsel Independent Solicitor Sheriff Congressman Congresswoman Lord"
+    " Emperor Sheik Pfc. Secretary-General Mrs Mr Ms Dr".split()
+)
+#: What follows a surname and is no part of it ("John F. Kennedy Jr.").
+SUFFIXES = frozenset("Jr Jr. Sr Sr. II III IV".split())
+#: A phrase opening with these is a place or a time, not a person ("In Atlanta, a
+#: 31-year-old", "On Monday, a 45-year-old", "Early Monday, a 45-year-old").
+PLACE_OR_TIME = frozenset(
+    "in on at near outside inside early late last next this that after before during since"
+    " until from across".split()
+)
+_EDGE = "\"'“”‘’`()[],;:"
 
 
 def person(text: str) -> tuple[str, str] | None:
-    """The person the last name in ``text`` names, case folded: ``(given, surname)``, given
-    ``""`` for a surname alone ("Suspect Hargov" -> ``("", "hargov")``, "House Speaker
-    Gingrich" -> ``("", "gingrich")``; "George W. Bush" -> ``("george", "bush")``); ``None``
-    when ``text`` names no one ("On Monday", "But", "The President")."""
-    runs = name_runs(text)
-    if not runs:
+    """The person a short phrase names, case folded: ``(given, surname)``, given ``""`` for
+    a surname alone. The surname is the last word (suffixes such as "Jr." dropped), the given
+    name the first word before it that is no title, initial or description: "Aaron James
+    McKinney" -> ``("aaron", "mckinney")``, "Suspect Hargov" -> ``("", "hargov")``, "House
+    Speaker Newt Gingrich" -> ``("newt", "gingrich")``, "Rodney King" -> ``("rodney",
+    "king")``, "Shaquille O'Neal" -> ``("shaquille", "o'neal")``. ``None`` when the phrase
+    names no one: it opens with a place or a time ("On Monday", "In Atlanta"), or holds only
+    titles and common words ("The President", "But")."""
+    first = text.split(maxsplit=1)[0].strip(_EDGE) if text.strip() else ""
+    if first.casefold() in PLACE_OR_TIME:
         return None
-    words = [t for t in runs[-1].words if t not in NAME_PARTICLES]
+    # The name is the capitalised words at the end ("The two, Udi Hargov" -> "Udi Hargov").
+    last = text.rsplit(",", 1)[-1] if "," in text.strip().rstrip(",") else text
+    tail = [possessive_free(w.strip(_EDGE)) for w in last.split()]
+    start = len(tail)
+    while (
+        start
+        and (
+            tail[start - 1][:1].isupper()  # "Osama bin Laden": a particle inside a name
+            or (start > 1 and tail[start - 1] in NAME_PARTICLES and tail[start - 2][:1].isupper())
+        )
+    ):
+        start -= 1
+    words = [w for w in tail[start:] if w and w not in NAME_PARTICLES]
     while words and words[0] in NOT_NAMES:
         words = words[1:]
-    while words and words[-1] in WEEKDAYS:
+    while words and (words[-1] in SUFFIXES or words[-1] in CALENDAR):
         words = words[:-1]
-    people = [
-        t
-        for t in words
-        if t not in ROLE_TITLES
-        and t not in HONORIFICS
-        and t not in DESCRIPTORS
-        and len(t.rstrip(".")) > 1  # "W." is an initial
-    ]
-    if not people or people[-1] in INSTITUTIONS:
+    if not words or not words[-1][:1].isupper() or len(words[-1].rstrip(".")) < 2:
         return None
-    # "House Speaker Gingrich": an institution's name is no given name.
-    given = people[-2] if len(people) > 1 and people[-2] not in INSTITUTIONS else ""
-    return given.casefold(), people[-1].casefold()
+    surname, before = words[-1], words[:-1]
+    if surname in HONORIFICS or surname in INSTITUTIONS or surname in NOT_NAMES:
+        return None
+    if surname in ROLE_TITLES and not before:
+        return None  # "President" alone; "Rodney King" keeps its surname
+    given = next(
+        (
+            w
+            for w in before
+            if w not in ROLE_TITLES
+            and w not in HONORIFICS
+            and w not in NOT_GIVEN
+            and w not in INSTITUTIONS
+            and len(w.rstrip(".")) > 1  # "W." is an initial
+        ),
+        "",
+    )
+    return given.casefold(), surname.casefold()
 
 
 def given_names(texts: Iterable[str]) -> dict[str, set[str]]:
     """Per surname (case folded), the given names the texts write before it ("Newt
     Gingrich", "Marianne Gingrich" -> ``{"gingrich": {"newt", "marianne"}}``). Initials,
-    titles, words that open sentences ("But Rudolph"), and, in a name that opens a sentence,
-    a word the texts also write in lower case (a headline's "Witness Identifies McKinney")
-    are no given names."""
+    titles, middle names and words that open sentences ("But Rudolph") are no given names,
+    nor, in an untitled name that opens a sentence, a word the texts also write in lower
+    case (a headline's "Witness Identifies McKinney"; "President Bill Clinton" keeps Bill).
+    """
     texts = list(texts)
     lower = {w for text in texts for w in re.findall(r"(?<![\w'’-])[a-z][a-z'’-]+", text)}
     out: dict[str, set[str]] = {}
@@ -217,7 +255,8 @@ def given_names(texts: Iterable[str]) -> dict[str, set[str]]:
             named = person(" ".join(run.words))
             if named is None or not named[0]:
                 continue
-            if not run.before and named[0] in lower:
+            titled = any(w in ROLE_TITLES or w in HONORIFICS for w in run.words)
+            if not run.before and not titled and named[0] in lower:
                 continue
             out.setdefault(named[1], set()).add(named[0])
     return out

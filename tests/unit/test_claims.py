@@ -343,3 +343,18 @@ def test_two_disagreements_sharing_one_side_stay_two():
     visit = Conflict("number", "", (two, _value("3 day", both, written="three-day")))
     arrest = Conflict("number", "", (two, _value("3 day", both, ("c", 2), written="three days")))
     assert _merged([visit, arrest]) == [arrest, visit]  # the more sources first
+
+
+def test_merging_does_not_depend_on_order():
+    # A piece that links two larger ones: whichever comes first, one disagreement is left.
+    from newsfuse.conflicts import _merged
+    from newsfuse.types import Conflict
+
+    one = Conflict("number", "", (_value("5", ("a", 0), ("b", 0)), _value("7", ("c", 0))))
+    two = Conflict("number", "", (_value("5", ("d", 0)), _value("7", ("e", 0), ("f", 0))))
+    link = Conflict(
+        "number", "", (_value("5", ("a", 0), ("d", 0)), _value("7", ("c", 0), ("e", 0)))
+    )
+    for order in ([one, two, link], [link, one, two], [two, link, one]):
+        (merged,) = _merged(order)
+        assert {s.document_id for v in merged.values for s in v.sources} == set("abcdef")

@@ -18,7 +18,17 @@ from newsfuse import names
         ("Mrs. Gingrich", ("", "gingrich")),
         ("But Rudolph", ("", "rudolph")),  # a sentence's first word
         ("The two, Udi Hargov", ("udi", "hargov")),  # the last name in the phrase
+        ("Aaron James McKinney", ("aaron", "mckinney")),  # a middle name is no given name
+        ("Hillary Rodham Clinton", ("hillary", "clinton")),
+        ("Shaquille O'Neal", ("shaquille", "o'neal")),
+        ("John F. Kennedy Jr.", ("john", "kennedy")),
+        ("Rodney King", ("rodney", "king")),  # a title word as a surname
+        ("Majority Leader Lott", ("", "lott")),
+        ("Mr. Rudolph", ("", "rudolph")),
+        ("Osama bin Laden", ("osama", "laden")),
         ("On Monday", None),
+        ("In Atlanta", None),
+        ("Early Monday", None),
         ("The President", None),
         ("the police", None),
     ],
@@ -44,6 +54,13 @@ def test_introductions_are_the_names_readability_counts() -> None:
     full, single = names.introductions("President Clinton met Gary Locke in Seattle.")
     assert {"Clinton", "Gary Locke", "Locke"} <= full
     assert "Seattle" in single
+
+
+def test_a_titled_given_name_stays_though_written_in_lower_case() -> None:
+    given = names.given_names(
+        ["President Bill Clinton signed the bill Monday.", "Hillary Rodham Clinton, 51, spoke."]
+    )
+    assert given == {"clinton": {"bill", "hillary"}}
 
 
 def test_a_headline_word_is_no_given_name() -> None:
