@@ -59,8 +59,10 @@ class GatedEmbedder:
             return any(marker in t for t in self.seen)
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll until ``predicate()`` holds (synchronisation, not a timing assertion)."""
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll until ``predicate()`` holds (synchronisation, not a timing assertion). The
+    limit only ends a hung test: on a loaded 2-core machine a request can take 20 s to reach
+    the model queue."""
     end = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > end:
