@@ -202,7 +202,7 @@ def person(text: str) -> tuple[str, str] | None:
     if first.casefold() in PLACE_OR_TIME:
         return None
     # The name is the capitalised words at the end ("The two, Udi Hargov" -> "Udi Hargov").
-    last = text.rsplit(",", 1)[-1] if "," in text.strip().rstrip(",") else text
+    last = text.rstrip().rstrip(",").rsplit(",", 1)[-1]
     tail = [possessive_free(w.strip(_EDGE)) for w in last.split()]
     start = len(tail)
     while (
@@ -240,6 +240,15 @@ def person(text: str) -> tuple[str, str] | None:
     return given.casefold(), surname.casefold()
 
 
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]+")
+
+
+def lower_case_words(texts: Iterable[str]) -> set[str]:
+    """The words the texts write in lower case: a capitalised one of them opening a sentence
+    ("New Microsoft filings", "Identifies McKinney") need not be a name."""
+    return {w for text in texts for w in _LOWER_WORD.findall(text)}
+
+
 def given_names(texts: Iterable[str]) -> dict[str, set[str]]:
     """Per surname (case folded), the given names the texts write before it ("Newt
     Gingrich", "Marianne Gingrich" -> ``{"gingrich": {"newt", "marianne"}}``). Initials,
@@ -248,7 +257,7 @@ def given_names(texts: Iterable[str]) -> dict[str, set[str]]:
     case (a headline's "Witness Identifies McKinney"; "President Bill Clinton" keeps Bill).
     """
     texts = list(texts)
-    lower = {w for text in texts for w in re.findall(r"(?<![\w'’-])[a-z][a-z'’-]+", text)}
+    lower = lower_case_words(texts)
     out: dict[str, set[str]] = {}
     for text in texts:
         for run in name_runs(text):

@@ -711,7 +711,7 @@ def known_surnames(texts: Iterable[str]) -> frozenset[str]:
     texts = list(texts)
     # Words the cluster also writes in lower case: "New" opening "New Microsoft filings
     # allege ..." is not a first name.
-    lower = {w for text in texts for w in re.findall(r"(?<![\w'’-])[a-z][a-z'’-]+", text)}
+    lower = names.lower_case_words(texts)
     candidates: set[str] = set()
     person: Counter[str] = Counter()
     place: Counter[str] = Counter()
