@@ -319,7 +319,7 @@ def _number_at(tokens: list[tuple[str, int, int]], i: int) -> tuple[float, int, 
     j = i
     while j < len(tokens):
         w = _word(tokens, j)
-        if w in _NUMBER_WORDS:
+        if w in _NUMBER_WORDS and _continues(parts, w):
             parts.append(w)
             j += 1
             continue
@@ -362,6 +362,16 @@ def _number_at(tokens: list[tuple[str, int, int]], i: int) -> tuple[float, int, 
     if value == 0:
         return None
     return value, j, False
+
+
+def _continues(parts: list[str], word: str) -> bool:
+    """Whether number word ``word`` goes on the number ``parts`` began: "twenty six",
+    "twenty-six", "three hundred", "two and a half"; not "two six" ("two six-year terms" is
+    two terms of six years) nor "twenty thirty"."""
+    last = next((p for p in reversed(parts) if p not in _CONNECTORS), None)
+    if last in _SMALL and word in _SMALL:
+        return _SMALL[last] >= 20 and _SMALL[last] % 10 == 0 and _SMALL[word] < 10
+    return True
 
 
 def _clock(tokens: list[tuple[str, int, int]], j: int, minutes: float) -> tuple[float, int]:

@@ -73,6 +73,10 @@ _NAME_BEFORE = re.compile(rf"({_NAME}),\s*(?:an?\s+)?$")
 #: The name after an age: "27-year-old Udi Hargov".
 _NAME_AFTER = re.compile(rf"^\s+({_NAME})")
 _AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
+#: "a 31-year-old Atlanta man", "an 18-year-old Palestinian youth": after "a"/"an" the age
+#: describes someone unnamed; capitalized words before the noun say what kind, not who.
+_INDEFINITE_BEFORE = re.compile(r"\ban?\s*$", re.IGNORECASE)
+_KIND_THEN_NOUN = re.compile(r"^\s+(?:[A-Z][\w'’.-]*\s+){1,3}([a-z][\w'’-]*)")
 #: Whose an age is: ``("name", given, surname)`` (given may be ""), ``("noun", word)`` for
 #: "a 31-year-old carpenter", or ``None`` when the sentence does not say.
 Holder = tuple[str, ...] | None
@@ -130,11 +134,15 @@ def _name(raw: str) -> Holder:
 def _holder(text: str, q: Quantity) -> Holder:
     """Whose age ``q`` is: the name before an appositive age ("Udi Hargov, 37", "Rudolph, a
     31-year-old"), the name after one ("27-year-old Udi Hargov"), else the word after
-    "N-year-old" ("a 33-year-old congressional aide"); ``None`` when the sentence says none."""
+    "N-year-old" ("a 33-year-old congressional aide"), past the capitalized words that say
+    what kind after "a"/"an" ("a 31-year-old Atlanta man": a man, not someone named
+    Atlanta); ``None`` when the sentence says none."""
     if (before := _NAME_BEFORE.search(text[max(0, q.start - 60) : q.start])) is not None:
         if (holder := _name(before.group(1))) is not None:
             return holder
     after = text[q.end :]
+    if _INDEFINITE_BEFORE.search(text[: q.start]) and (kind := _KIND_THEN_NOUN.match(after)):
+        return ("noun", kind.group(1).casefold())
     if (name := _NAME_AFTER.match(after)) is not None:
         if (holder := _name(name.group(1))) is not None:
             return holder

@@ -33,6 +33,9 @@ def one(text: str):
         ("left at 8:45 p.m. Friday", "time", 20 * 60 + 45, "exact"),
         ("the 1996 Olympic Park bombing", "year", 1996, "exact"),
         ("three hundred and twenty people", "count", 320, "exact"),
+        ("twenty six people", "count", 26, "exact"),
+        # Two number words in a row that do not make one number: two terms, not eight years.
+        ("served two six-year terms", "count", 2, "exact"),
     ],
 )
 def test_quantities_are_read_with_unit_and_bound(text, dimension, value, bound):
@@ -195,6 +198,11 @@ def test_shares_of_different_things_raise_no_conflict():
             "Gingrich's relationship with a 33-year-old congressional aide was disclosed.",
             "Newt Gingrich, 56, retaliated with his own court filing.",
         ],
+        # A place before the noun says what kind of man, not who ("Atlanta" is no name).
+        [
+            "Police arrested a 31-year-old Atlanta man on Friday near the clinic.",
+            "Police arrested a 32-year-old Atlanta woman on Friday near the clinic.",
+        ],
         # The ends of ranges that overlap, however the range is written.
         [
             "The average temperature will increase about 2 to 6 degrees by the year 2100.",
@@ -261,6 +269,9 @@ def test_moves_ages_of_others_and_ranges_raise_no_conflict(texts):
           "But Rudolph has not been found."], ["31", "33"]),
         (["On Monday, a 45-year-old man was arrested.", "A 46-year-old man was arrested."],
          ["45-year-old", "46-year-old"]),
+        (["Police arrested a 31-year-old Atlanta man on Friday near the clinic.",
+          "Police arrested the 33-year-old man on Friday near the clinic."],
+         ["31-year-old", "33-year-old"]),
         (["The stock fell $3 to $26.94 on Thursday.", "The stock closed at $35.81 on Thursday."],
          ["$26.94", "$35.81"]),
         # One move each way, and levels whatever the verbs around them.
