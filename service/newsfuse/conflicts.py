@@ -66,17 +66,20 @@ _FROM_BEFORE = re.compile(r"\bfrom\s*$", re.IGNORECASE)
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s*$", re.IGNORECASE)
 #: "five years ago": a time counted back from the article's own date, which differs.
 _AGO = re.compile(r"^\s*ago\b", re.IGNORECASE)
+#: A capitalized word or an initial ("Udi", "W."), and a word in lower case ("man").
+_CAPITALIZED = r"[A-Z][\w'’.-]*"
+_LOWER_CASE = r"[a-z][\w'’-]*"
 #: A name: capitalized words (and initials), e.g. "Udi Hargov", "George W. Bush".
-_NAME = r"(?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’.-]*"
+_NAME = rf"(?:{_CAPITALIZED}\s+){{0,3}}{_CAPITALIZED}"
 #: The name before an appositive age: "Udi Hargov, 37," / "Rudolph, a 31-year-old".
 _NAME_BEFORE = re.compile(rf"({_NAME}),\s*(?:an?\s+)?$")
 #: The name after an age: "27-year-old Udi Hargov".
 _NAME_AFTER = re.compile(rf"^\s+({_NAME})")
-_AGE_NOUN = re.compile(r"^\s*([a-z][\w'’-]*)")
+_AGE_NOUN = re.compile(rf"^\s*({_LOWER_CASE})")
 #: "a 31-year-old Atlanta man", "an 18-year-old Palestinian youth": after "a"/"an" the age
 #: describes someone unnamed; capitalized words before the noun say what kind, not who.
 _INDEFINITE_BEFORE = re.compile(r"\ban?\s*$", re.IGNORECASE)
-_KIND_THEN_NOUN = re.compile(r"^\s+(?:[A-Z][\w'’.-]*\s+){1,3}([a-z][\w'’-]*)")
+_KIND_THEN_NOUN = re.compile(rf"^\s+(?:{_CAPITALIZED}\s+){{1,3}}({_LOWER_CASE})")
 #: Whose an age is: ``("name", given, surname)`` (given may be ""), ``("noun", word)`` for
 #: "a 31-year-old carpenter", or ``None`` when the sentence does not say.
 Holder = tuple[str, ...] | None
@@ -137,11 +140,11 @@ def _holder(text: str, q: Quantity) -> Holder:
     "N-year-old" ("a 33-year-old congressional aide"), past the capitalized words that say
     what kind after "a"/"an" ("a 31-year-old Atlanta man": a man, not someone named
     Atlanta); ``None`` when the sentence says none."""
-    if (before := _NAME_BEFORE.search(text[max(0, q.start - 60) : q.start])) is not None:
+    head, after = text[max(0, q.start - 60) : q.start], text[q.end :]
+    if (before := _NAME_BEFORE.search(head)) is not None:
         if (holder := _name(before.group(1))) is not None:
             return holder
-    after = text[q.end :]
-    if _INDEFINITE_BEFORE.search(text[: q.start]) and (kind := _KIND_THEN_NOUN.match(after)):
+    if _INDEFINITE_BEFORE.search(head) and (kind := _KIND_THEN_NOUN.match(after)):
         return ("noun", kind.group(1).casefold())
     if (name := _NAME_AFTER.match(after)) is not None:
         if (holder := _name(name.group(1))) is not None:
@@ -340,11 +343,12 @@ def _by_value(conflict: Conflict) -> dict[tuple[str, str], ConflictValue]:
 
 def _merge_pass(conflicts: Sequence[Conflict]) -> tuple[list[Conflict], bool]:
     out: list[Conflict] = []
+    keyed: list[dict[tuple[str, str], ConflictValue]] = []  # ``_by_value`` of each in ``out``
     merged = False
     for conflict in conflicts:
         values = _by_value(conflict)
         for k, kept in enumerate(out):
-            theirs = _by_value(kept)
+            theirs = keyed[k]
             if kept.kind != conflict.kind or theirs.keys() != values.keys():
                 continue
             if not all(set(theirs[n].sources) & set(v.sources) for n, v in values.items()):
@@ -356,10 +360,12 @@ def _merge_pass(conflicts: Sequence[Conflict]) -> tuple[list[Conflict], bool]:
                 for n, v in theirs.items()
             )
             out[k] = dataclasses.replace(kept, values=joined)
+            keyed[k] = _by_value(out[k])
             merged = True
             break
         else:
             out.append(conflict)
+            keyed.append(values)
     return out, merged
 
 
